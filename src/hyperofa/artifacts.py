@@ -1,0 +1,155 @@
+"""Content-addressed, atomically written stage artifacts.
+
+A stage's output lives in `<cache>/<stage>/<key>/` where `key` hashes the stage's resolved config,
+its inputs' keys and the package version. It is built in a temp dir beside it and renamed into
+place, with a `manifest.json` (stage, key, config, inputs, counts, timings, versions). A present
+key is reused, never rebuilt or overwritten; a lock file makes concurrent runs build it once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import platform
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hyperofa import __version__
+
+log = logging.getLogger(__name__)
+MANIFEST = "manifest.json"
+
+
+def _canonical(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def cache_key(stage: str, config: dict[str, Any], inputs: dict[str, str]) -> str:
+    """Hash of a stage's config, its inputs' keys and the package version (16 hex chars)."""
+    payload = _canonical({"stage": stage, "config": config, "inputs": inputs, "v": __version__})
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    versions = {"python": platform.python_version(), "hyperofa": __version__}
+    for name in ("torch", "transformers", "tokenizers", "numpy", "faiss-cpu", "gensim"):
+        with contextlib.suppress(md.PackageNotFoundError):
+            versions[name] = md.version(name)
+    return versions
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A finished stage output: its directory, cache key and manifest."""
+
+    stage: str
+    key: str
+    path: Path
+    manifest: dict[str, Any]
+
+    @property
+    def counts(self) -> dict[str, Any]:
+        return self.manifest.get("counts", {})
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    """Write JSON to `path` via a temp file + rename, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.tmp-")
+    with os.fdopen(fd, "w") as f:
+        json.dump(obj, f, indent=2, sort_keys=True, default=str)
+    os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def atomic_dir(final: Path) -> Iterator[Path]:
+    """Yield a temp dir beside `final`; on success rename it to `final`, on error delete it.
+
+    If `final` appeared meanwhile (another process won the race) ours is discarded.
+    """
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f"{final.name}.tmp-"))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    try:
+        os.replace(tmp, final)
+    except OSError:
+        if not (final / MANIFEST).exists() and not final.is_file():
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock (fcntl) held for the duration of the block."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def load_artifact(stage: str, path: Path) -> Artifact:
+    manifest = json.loads((path / MANIFEST).read_text())
+    return Artifact(stage=stage, key=manifest["key"], path=path, manifest=manifest)
+
+
+def cached_stage(
+    root: Path,
+    stage: str,
+    config: dict[str, Any],
+    inputs: dict[str, str],
+    build: Callable[[Path], dict[str, Any]],
+) -> Artifact:
+    """Return the artifact of `stage` for (config, inputs), building it once if absent.
+
+    `build(tmp_dir)` writes the stage's files into `tmp_dir` and returns its counts (logged and
+    stored in the manifest). `inputs` maps input names to their keys (or checksums).
+    """
+    key = cache_key(stage, config, inputs)
+    final = root / stage / key
+    with file_lock(root / stage / f".{key}.lock"):
+        if (final / MANIFEST).exists():
+            log.info("%s: reusing %s", stage, final)
+            return load_artifact(stage, final)
+        started = time.perf_counter()
+        with atomic_dir(final) as tmp:
+            counts = build(tmp)
+            manifest = {
+                "stage": stage,
+                "key": key,
+                "config": config,
+                "inputs": inputs,
+                "counts": counts,
+                "seconds": round(time.perf_counter() - started, 3),
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "versions": library_versions(),
+            }
+            write_json_atomic(tmp / MANIFEST, manifest)
+    log.info("%s: built %s in %.1fs", stage, final, manifest["seconds"])
+    return load_artifact(stage, final)
