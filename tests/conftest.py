@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# the embedded default is built once into the repo's outputs/assets and shared by all tests
+os.environ.setdefault(
+    "HYPEROFA_ASSETS", str(Path(__file__).resolve().parents[1] / "outputs" / "assets")
+)
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,7 @@
-"""Where outputs live: `$HYPEROFA_HOME` if set, else `./outputs` (git-ignored)."""
+"""Where outputs live: `$HYPEROFA_HOME` if set, else `./outputs` (git-ignored).
+
+The embedded assets can live apart (`$HYPEROFA_ASSETS`), so tests share one built copy.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,9 @@ def outputs_root() -> Path:
 
 
 def assets_root() -> Path:
-    """Where the embedded default (DESIGN.md §4) is built and cached."""
+    """Where the embedded default (DESIGN.md §4) is built: `$HYPEROFA_ASSETS` or `<outputs>/assets`."""
+    if env := os.environ.get("HYPEROFA_ASSETS"):
+        return Path(env).expanduser().resolve()
     return outputs_root() / "assets"
 
 
