@@ -104,3 +104,19 @@ def initialize(initializer: Initializer, inputs: InitInputs) -> InitResult:
         f"{c['copied_ci']:,}", f"{c['special']:,}", f"{c['initialized']:,}", f"{c['random']:,}",
     )
     return result
+
+
+def build_initializer(spec: dict[str, Any]) -> Initializer:
+    """Instantiate an `initializer/*.yaml` option; a bad value is a ConfigError naming the key."""
+    from hydra.errors import InstantiationException
+    from hydra.utils import instantiate
+
+    from hyperofa.errors import ConfigError
+
+    try:
+        return instantiate({k: v for k, v in spec.items() if k != "name"})
+    except InstantiationException as err:
+        cause = err.__cause__ if isinstance(err.__cause__, ConfigError) else None
+        if cause is not None:
+            raise cause from None
+        raise ConfigError("initializer", spec, f"arguments its builder accepts ({err})") from None

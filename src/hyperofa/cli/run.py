@@ -1,0 +1,21 @@
+"""`hyperofa-run`: the Hydra entry point (one job = one configured pipeline run)."""
+
+from __future__ import annotations
+
+import hydra
+from omegaconf import DictConfig
+
+from hyperofa.cli import CONF_DIR
+from hyperofa.cli.common import task_wrapper
+
+
+@hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
+def main(cfg: DictConfig) -> dict:
+    from hyperofa import pipeline
+    from hyperofa.config.schema import to_run_config
+
+    return task_wrapper(lambda: pipeline.run(to_run_config(cfg)))
+
+
+if __name__ == "__main__":
+    main()

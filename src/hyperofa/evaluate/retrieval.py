@@ -1,0 +1,73 @@
+"""Sentence retrieval (SR-T / SR-B style): mean-pooled hidden layer, cosine top-k, target → English."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from hyperofa.knn import CosineIndex
+
+
+def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Mean over the positions where attention_mask = 1 (special tokens included): (B, L, D) → (B, D)."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+
+@torch.no_grad()
+def embed(
+    encoder, tokenizer, texts: Sequence[str], *, layer: int = 8, max_length: int = 128, batch_size: int = 32
+) -> np.ndarray:
+    """Sentence vectors (N, D): hidden_states[layer] (0 = embedding output, so 8 = the 8th layer),
+    mean-pooled over the attention mask, L2-normalized."""
+    order = np.argsort([len(t) for t in texts], kind="stable")
+    out = np.zeros((len(texts), encoder.config.hidden_size), dtype=np.float32)
+    for start in range(0, len(order), batch_size):
+        idx = order[start : start + batch_size]
+        batch = tokenizer([texts[i] for i in idx], truncation=True, max_length=max_length,
+                          padding=True, return_tensors="pt")
+        states = encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                         output_hidden_states=True).hidden_states
+        if not 0 <= layer < len(states):
+            raise ValueError(f"eval layer {layer}: the model has hidden states 0..{len(states) - 1}")
+        out[idx] = mean_pool(states[layer], batch["attention_mask"]).float().numpy()
+    out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+    return out
+
+
+def top_k_accuracy(
+    queries: np.ndarray, candidates: np.ndarray, gold: np.ndarray, ks: Sequence[int] = (1, 5, 10)
+) -> dict[str, float]:
+    """Share of queries whose gold candidate row is among the k most cosine-similar candidates."""
+    k_max = min(max(ks), len(candidates))
+    _, ranked = CosineIndex(candidates, use_gpu=False).search(queries, k_max)
+    hits = ranked == gold[:, None]
+    return {f"top{k}": float(hits[:, : min(k, k_max)].any(1).mean()) for k in ks}
+
+
+def retrieval_scores(
+    encoder, tokenizer, pairs: dict[str, tuple[Sequence[str], Sequence[str]]], *,
+    ks: Sequence[int] = (1, 5, 10), **embed_kwargs,
+) -> dict[str, dict[str, float]]:
+    """pairs[lang] = (texts in lang, their English translations, aligned by position).
+
+    Candidates for a language are the English texts of its pairs. Returns per-language scores
+    and their unweighted mean under `average`.
+    """
+    scores: dict[str, dict[str, float]] = {}
+    english_vectors: dict[tuple[str, ...], np.ndarray] = {}  # most languages share one English side
+    for lang in tqdm(sorted(pairs), desc="retrieval", unit="lang", leave=False):
+        queries, english = pairs[lang]
+        q = embed(encoder, tokenizer, queries, **embed_kwargs)
+        key = tuple(english)
+        if key not in english_vectors:
+            english_vectors[key] = embed(encoder, tokenizer, english, **embed_kwargs)
+        c = english_vectors[key]
+        scores[lang] = top_k_accuracy(q, c, np.arange(len(queries)), ks)
+    if scores:
+        per_language = list(scores.values())
+        scores["average"] = {k: float(np.mean([s[k] for s in per_language])) for k in per_language[0]}
+    return scores

@@ -1,0 +1,156 @@
+"""One run: match → factorize → copy → initialize → assemble → evaluate, each a cached stage.
+
+`run(cfg)` is what the Hydra entry point and the tests call. Every check that needs no heavy work
+(paths, sizes, dims, language text) happens before the first heavy stage.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import AutoModelForMaskedLM
+
+from hyperofa import stages
+from hyperofa.artifacts import Artifact, cached_stage, write_json_atomic
+from hyperofa.assemble.build import assemble, source_embeddings, source_head, target_bias
+from hyperofa.assemble.modeling import AssembledForMaskedLM
+from hyperofa.config.schema import STAGES, RunConfig, initializer_name
+from hyperofa.evaluate.suite import evaluate_model
+from hyperofa.factorize import check_dim
+from hyperofa.init.base import InitInputs, build_initializer, initialize
+from hyperofa.inputs import Sources, resolve_sources, target_tokenizer
+from hyperofa.paths import cache_root
+
+log = logging.getLogger(__name__)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _init_inputs(run: RunConfig, src: Sources, tgt_tok, tgt_key: str, source_rows: np.ndarray) -> InitInputs:
+    wv_key = src.word_vectors_key
+    s_map, s_vec, s_has = stages.load_match(stages.match_stage(src.tokenizer, src.tokenizer_key, src.word_vectors, wv_key))
+    t_map, t_vec, t_has = stages.load_match(stages.match_stage(tgt_tok, tgt_key, src.word_vectors, wv_key))
+    copy = stages.load_copy(stages.copy_stage(src.tokenizer, src.tokenizer_key, tgt_tok, tgt_key))
+    return InitInputs(
+        source_rows=source_rows, copy=copy, source_vectors=s_vec, source_has_vector=s_has,
+        target_vectors=t_vec, target_has_vector=t_has, seed=run.seed, source_words=s_map,
+        target_words=t_map, word_vectors=src.word_vectors.vectors,
+    )
+
+
+def _source_rows(run: RunConfig, src: Sources, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """(rows to initialize from, primitives or None, key of those rows)."""
+    if run.factorize.dim is None:
+        return embeddings, None, src.model_key
+    art = stages.factorize_stage(embeddings, src.model_key, run.factorize.dim)
+    coordinates, primitives = stages.load_factors(art)
+    return coordinates, primitives, art.key
+
+
+def _initialize_stage(run: RunConfig, src: Sources, tgt_tok, tgt_key: str, model) -> Artifact:
+    embeddings = source_embeddings(model)[: len(src.tokenizer)]
+    rows, primitives, rows_key = _source_rows(run, src, embeddings)
+    initializer = build_initializer(run.initializer)
+
+    def build(tmp: Path) -> dict:
+        inputs = _init_inputs(run, src, tgt_tok, tgt_key, rows)
+        result = initialize(initializer, inputs)
+        stages.save_initialization(tmp, result, primitives, inputs.copy.source_id)
+        return result.counts()
+
+    config = {"initializer": run.initializer, "dim": run.factorize.dim, "seed": run.seed}
+    inputs = {"rows": rows_key, "source_tokenizer": src.tokenizer_key, "target_tokenizer": tgt_key,
+              "word_vectors": src.word_vectors_key}
+    return cached_stage(cache_root(), "initialize", config, inputs, build)
+
+
+def _assemble_stage(init_art: Artifact, src: Sources, tgt_tok, model) -> Artifact:
+    def build(tmp: Path) -> dict:
+        rows, primitives, _ = stages.load_initialization(init_art)
+        copied = stages.load_copied_from(init_art)
+        bias = target_bias(source_head(model).bias.detach().numpy(), copied)
+        assembled = assemble(model, rows, primitives, bias)
+        assembled.save_pretrained(tmp)
+        tgt_tok.save_pretrained(tmp)
+        return {"vocab_size": len(rows), "num_primitives": assembled.num_primitives}
+
+    return cached_stage(cache_root(), "assemble", {}, {"initialize": init_art.key, "model": src.model_key}, build)
+
+
+def _source_model_stage(src: Sources, model) -> Artifact:
+    """The unextended source model in assembled form (identical logits), for a reference row."""
+
+    def build(tmp: Path) -> dict:
+        E = source_embeddings(model)
+        assembled = assemble(model, E, None, source_head(model).bias.detach().numpy())
+        assembled.save_pretrained(tmp)
+        src.tokenizer.save_pretrained(tmp)
+        return {"vocab_size": len(E)}
+
+    return cached_stage(cache_root(), "assemble", {"source": True}, {"model": src.model_key,
+                        "tokenizer": src.tokenizer_key}, build)
+
+
+def run(run: RunConfig) -> dict[str, Any]:
+    """Run the pipeline up to the furthest stage in `run.stages` (earlier stages are its inputs,
+    cached); returns the result rows, also written to `run_dir/result.json`."""
+    seed_everything(run.seed)
+    build_initializer(run.initializer)  # a bad initializer value fails here, before any work
+    last = max(STAGES.index(s) for s in run.stages)
+    src = resolve_sources(run)
+    tgt_tok, tgt_key = target_tokenizer(run, src)
+    model = AutoModelForMaskedLM.from_pretrained(src.model_dir).eval()
+    artifacts: dict[str, str] = {}
+    if last < STAGES.index("initialize"):
+        _early_stages(run, src, tgt_tok, tgt_key, model, last, artifacts)
+        return _finish(run, [], artifacts)
+    init_art = _initialize_stage(run, src, tgt_tok, tgt_key, model)
+    artifacts["initialize"] = str(init_art.path)
+    rows = []
+    if last >= STAGES.index("assemble"):
+        model_art = _assemble_stage(init_art, src, tgt_tok, model)
+        artifacts["model"] = str(model_art.path)
+        if last >= STAGES.index("evaluate"):
+            if run.eval.evaluate_source:
+                source_art = _source_model_stage(src, model)
+                rows.append(_row("source", None, evaluate_model(source_art, run, src), {}))
+            row = _row(initializer_name(run), run.factorize.dim, evaluate_model(model_art, run, src), init_art.counts)
+            rows.append(row)
+    return _finish(run, rows, artifacts)
+
+
+def _early_stages(run: RunConfig, src: Sources, tgt_tok, tgt_key: str, model, last: int, artifacts: dict) -> None:
+    """`stages=[match]`, `[match, factorize]` or `[…, copy]`: only those artifacts."""
+    wv, wv_key = src.word_vectors, src.word_vectors_key
+    artifacts["match_source"] = str(stages.match_stage(src.tokenizer, src.tokenizer_key, wv, wv_key).path)
+    artifacts["match_target"] = str(stages.match_stage(tgt_tok, tgt_key, wv, wv_key).path)
+    if last >= STAGES.index("factorize") and run.factorize.dim is not None:
+        embeddings = source_embeddings(model)[: len(src.tokenizer)]
+        artifacts["factorize"] = str(stages.factorize_stage(embeddings, src.model_key, run.factorize.dim).path)
+    if last >= STAGES.index("copy"):
+        artifacts["copy"] = str(stages.copy_stage(src.tokenizer, src.tokenizer_key, tgt_tok, tgt_key).path)
+
+
+def _finish(run: RunConfig, rows: list[dict], artifacts: dict[str, str]) -> dict[str, Any]:
+    result = {"rows": rows, "artifacts": artifacts, "config": asdict(run)}
+    write_json_atomic(Path(run.run_dir) / "result.json", result)
+    return result
+
+
+def _row(initializer: str, dim: int | None, metrics_art: Artifact, counts: dict) -> dict:
+    return {"initializer": initializer, "dim": dim, "stage": "step0",
+            "metrics": stages.read_metrics(metrics_art), "counts": counts}
+
+
+def load_assembled(art: Artifact) -> AssembledForMaskedLM:
+    return AssembledForMaskedLM.from_pretrained(art.path)
