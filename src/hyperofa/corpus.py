@@ -34,14 +34,16 @@ class UDHRCorpus:
             return [language]
         return sorted(c for c, ps in self._by_code.items() if ps[0].lang == language)
 
-    def check(self, languages: Sequence[str], key: str) -> None:
-        """EmptyInputError naming every language (and the config key) without train text."""
-        missing = [lang for lang in languages if not self.texts([lang], "train")[lang]]
-        if missing:
-            raise EmptyInputError(
-                f"`{key}`: no UDHR text for {missing}; expected UDHR file codes (e.g. deu_1996) "
-                f"or ISO 639-3 codes with a declaration (e.g. mlt)"
-            )
+    def check(self, languages: Sequence[str], key: str, splits: Sequence[str] = ("train", "heldout")) -> None:
+        """EmptyInputError naming every language (and the config key) without text in a split."""
+        for split in splits:
+            missing = [lang for lang in languages if not self.texts([lang], split)[lang]]
+            if missing:
+                raise EmptyInputError(
+                    f"`{key}`: no UDHR {split} text for {missing}; expected UDHR file codes "
+                    f"(e.g. deu_1996) or ISO 639-3 codes whose declaration has the "
+                    f"{split} articles (held out: {sorted(self.heldout_articles)})"
+                )
 
     def texts(self, languages: Sequence[str], split: str) -> dict[str, list[str]]:
         """language → paragraph texts of the `train` or `heldout` articles."""

@@ -80,7 +80,8 @@ def factorize_stage(embeddings: np.ndarray, model_key: str, dim: int) -> Artifac
                  coordinates.shape, primitives.shape, err)
         return {"rows": len(coordinates), "dim": dim, "hidden": embeddings.shape[1], "relative_error": err}
 
-    return cached_stage(cache_root(), "factorize", {"dim": dim}, {"model": model_key}, build)
+    config = {"dim": dim, "rows": len(embeddings)}
+    return cached_stage(cache_root(), "factorize", config, {"model": model_key}, build)
 
 
 def load_factors(art: Artifact) -> tuple[np.ndarray, np.ndarray]:

@@ -28,7 +28,7 @@ class TokenizerConfig:
 
     name: str = "udhr_extended"
     path: str | None = None
-    vocab_size: int = 16000  # SentencePiece pieces trained on the langset's train text
+    vocab_size: int = 8000  # SentencePiece pieces trained on the langset's train text
     seed: int = 0
 
 

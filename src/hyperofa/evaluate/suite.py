@@ -37,8 +37,9 @@ def _metrics(model, tok, run, corpus) -> dict:
             out["mlm_loss_unseen_languages"] = per_u.pop("average")
             out["per_language"]["mlm_loss_unseen_languages"] = per_u
     if "sr_udhr" in cfg.tasks:
-        scores = retrieval_scores(model.encoder, tok, corpus.heldout_pairs(list(langs) + list(unseen)),
-                                  layer=cfg.layer, **kw)
+        # queries capped; candidates stay every aligned English paragraph (query i ↔ candidate i)
+        pairs = {lang: (q[:cap], e) for lang, (q, e) in corpus.heldout_pairs([*langs, *unseen]).items()}
+        scores = retrieval_scores(model.encoder, tok, pairs, layer=cfg.layer, **kw)
         average = scores.pop("average", {})
         out.update({f"sr_udhr_{k}": v for k, v in average.items()})
         out.setdefault("per_language", {})["sr_udhr"] = scores
