@@ -56,8 +56,11 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join([header, rule, *body])
 
 
-def write_summary(root: Path) -> Path:
+def write_summary(root: Path) -> Path | None:
+    """Write and print the table of every job under `root`; None when no job produced rows."""
     rows = collect_rows(root)
+    if not rows:
+        return None
     path = root / "summary.json"
     write_json_atomic(path, rows)
     table = markdown_table(rows)
