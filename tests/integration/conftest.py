@@ -17,7 +17,7 @@ from hyperofa.config.schema import AssetsConfig, RunConfig, to_run_config
 from hyperofa.wordvec.io import WordVectors, save_word_vectors
 from tests.tiny import tiny_bert
 
-LANGS = ["mlt", "quy", "chv", "div"]
+LANGS = ["mlt", "quy", "kbd", "div"]
 UNSEEN = ["fon"]
 
 
