@@ -36,7 +36,9 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _init_inputs(run: RunConfig, src: Sources, tgt_tok, tgt_key: str, source_rows: np.ndarray) -> InitInputs:
+def _init_inputs(
+    run: RunConfig, src: Sources, tgt_tok, tgt_key: str, source_rows: np.ndarray, rows_key: str
+) -> InitInputs:
     wv_key = src.word_vectors_key
     s_map, s_vec, s_has = stages.load_match(stages.match_stage(src.tokenizer, src.tokenizer_key, src.word_vectors, wv_key))
     t_map, t_vec, t_has = stages.load_match(stages.match_stage(tgt_tok, tgt_key, src.word_vectors, wv_key))
@@ -45,6 +47,7 @@ def _init_inputs(run: RunConfig, src: Sources, tgt_tok, tgt_key: str, source_row
         source_rows=source_rows, copy=copy, source_vectors=s_vec, source_has_vector=s_has,
         target_vectors=t_vec, target_has_vector=t_has, seed=run.seed, source_words=s_map,
         target_words=t_map, word_vectors=src.word_vectors.vectors,
+        extras={"keys": {"rows": rows_key, "source_tokenizer": src.tokenizer_key, "word_vectors": wv_key}},
     )
 
 
@@ -63,9 +66,10 @@ def _initialize_stage(run: RunConfig, src: Sources, tgt_tok, tgt_key: str, model
     initializer = build_initializer(run.initializer)
 
     def build(tmp: Path) -> dict:
-        inputs = _init_inputs(run, src, tgt_tok, tgt_key, rows)
+        inputs = _init_inputs(run, src, tgt_tok, tgt_key, rows, rows_key)
         result = initialize(initializer, inputs)
         stages.save_initialization(tmp, result, primitives, inputs.copy.source_id)
+        write_json_atomic(tmp / "metrics.json", result.metrics)
         return result.counts()
 
     config = {"initializer": run.initializer, "dim": run.factorize.dim, "seed": run.seed}
@@ -105,9 +109,11 @@ def run(run: RunConfig) -> dict[str, Any]:
     """Run the pipeline up to the furthest stage in `run.stages` (earlier stages are its inputs,
     cached); returns the result rows, also written to `run_dir/result.json`."""
     seed_everything(run.seed)
-    build_initializer(run.initializer)  # a bad initializer value fails here, before any work
+    initializer = build_initializer(run.initializer)  # a bad value fails here, before any work
     last = max(STAGES.index(s) for s in run.stages)
     src = resolve_sources(run)
+    if hasattr(initializer, "check"):
+        initializer.check(src.word_vectors.dim)
     tgt_tok, tgt_key = target_tokenizer(run, src)
     model = AutoModelForMaskedLM.from_pretrained(src.model_dir).eval()
     artifacts: dict[str, str] = {}
@@ -125,6 +131,7 @@ def run(run: RunConfig) -> dict[str, Any]:
                 source_art = _source_model_stage(src, model)
                 rows.append(_row("source", None, evaluate_model(source_art, run, src), {}))
             row = _row(initializer_name(run), run.factorize.dim, evaluate_model(model_art, run, src), init_art.counts)
+            row["metrics"].update(stages.read_metrics(init_art))  # e.g. hyperofa's intrinsic scores
             rows.append(row)
     return _finish(run, rows, artifacts)
 

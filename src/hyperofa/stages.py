@@ -137,4 +137,5 @@ def load_copied_from(art: Artifact) -> np.ndarray:
 
 
 def read_metrics(art: Artifact) -> dict:
-    return json.loads((art.path / "metrics.json").read_text())
+    path = art.path / "metrics.json"
+    return json.loads(path.read_text()) if path.exists() else {}

@@ -111,6 +111,7 @@ class RunConfig:
     word_vectors: WordVectorsConfig = field(default_factory=WordVectorsConfig)
     factorize: FactorizeConfig = field(default_factory=FactorizeConfig)
     initializer: Any = MISSING  # {_target_: builder, name, …}; checked by its builder
+    hypernet: Any = None  # the hypernet group (model + train), validated by hypernet.config
     langset: LangsetConfig = field(default_factory=LangsetConfig)
     assets: AssetsConfig = field(default_factory=AssetsConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)

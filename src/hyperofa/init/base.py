@@ -94,7 +94,7 @@ def initialize(initializer: Initializer, inputs: InitInputs) -> InitResult:
         sel = np.flatnonzero(inputs.copy.kind == kind)
         rows[sel] = inputs.source_rows[inputs.copy.source_id[sel]]
         provenance[sel] = prov
-    result = InitResult(rows=rows, provenance=provenance)
+    result = InitResult(rows=rows, provenance=provenance, metrics=dict(getattr(initializer, "metrics", {})))
     c = result.counts()
     log.info(
         "initialize[%s]: %s target, %s copied (%s exact, %s case-insensitive, %s special), "
@@ -114,7 +114,8 @@ def build_initializer(spec: dict[str, Any]) -> Initializer:
     from hyperofa.errors import ConfigError
 
     try:
-        return instantiate({k: v for k, v in spec.items() if k != "name"})
+        # not recursive: nested `_target_` nodes (the hypernet) are the initializer's to build
+        return instantiate({k: v for k, v in spec.items() if k != "name"}, _recursive_=False)
     except InstantiationException as err:
         cause = err.__cause__ if isinstance(err.__cause__, ConfigError) else None
         if cause is not None:

@@ -1,0 +1,296 @@
+"""Train the hypernetwork on source tokens, resumably; predict rows; intrinsic scores.
+
+A run directory holds `checkpoints/{best,last}.ckpt`, `csv/version_*/metrics.csv`,
+`fingerprint.json`, and once finished `splits.npz` + `result.json`. Rerunning with the same
+directory resumes from `last.ckpt` (saved every `checkpoint_every_n_steps` steps) and ends with
+the same weights as an uninterrupted run; a finished run is loaded, not retrained.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.loggers import Logger
+from torch import nn
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from hyperofa.artifacts import cache_key, write_json_atomic
+from hyperofa.errors import ConfigError, EmptyInputError, IncompatibleInputsError
+from hyperofa.hypernet.config import HypernetConfig, HypernetTrainConfig
+from hyperofa.hypernet.data import (
+    Augmentation,
+    LengthGroupedSampler,
+    TokenWordSets,
+    collate,
+    eval_batches,
+    split_tokens,
+)
+from hyperofa.hypernet.models import build_hypernet
+from hyperofa.hypernet.module import CHECKPOINTS, HypernetModule, build_trainer
+
+RESULT, SPLITS, FINGERPRINT = "result.json", "splits.npz", "fingerprint.json"
+_NOT_IN_KEY = (
+    "num_workers",
+    "accelerator",
+    "checkpoint_every_n_steps",
+)  # leave results as they are
+
+
+@dataclass
+class TrainResult:
+    """model: best weights by val loss, eval mode; splits: source token ids per split;
+    metrics: best_val_loss, epochs (completed), seconds and samples_per_s (this process's fit,
+    validation included), {train,val,test}_tokens."""
+
+    model: nn.Module
+    splits: dict[str, np.ndarray]
+    metrics: dict[str, Any]
+    run_dir: Path
+
+
+def validate_inputs(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    word_vectors: np.ndarray,
+    targets: np.ndarray,
+    model_cfg: HypernetConfig,
+) -> np.ndarray:
+    """Check the CSR map, word vectors and targets agree; return the tokens with matched words.
+
+    Raises IncompatibleInputsError or EmptyInputError naming the mismatch.
+    """
+    if word_vectors.ndim != 2 or word_vectors.shape[1] != model_cfg.input_dim:
+        raise IncompatibleInputsError(
+            f"word vectors have shape {word_vectors.shape} but hypernet.model.input_dim ="
+            f" {model_cfg.input_dim}: expected (N, {model_cfg.input_dim})"
+        )
+    if indptr.ndim != 1 or len(indptr) < 1 or indptr[0] != 0 or indptr[-1] != len(indices):
+        raise IncompatibleInputsError(
+            f"token→word CSR: indptr must start at 0 and end at len(indices)={len(indices)}"
+        )
+    if np.any(np.diff(indptr) < 0):
+        raise IncompatibleInputsError("token→word CSR: indptr must be non-decreasing")
+    if len(indices) and (indices.min() < 0 or indices.max() >= len(word_vectors)):
+        raise IncompatibleInputsError(
+            f"token→word CSR: word indices must lie in [0, {len(word_vectors)}) (the word table)"
+        )
+    n_tokens = len(indptr) - 1
+    if targets.ndim != 2 or targets.shape[0] < n_tokens:
+        raise IncompatibleInputsError(
+            f"targets have shape {targets.shape}: expected ≥ {n_tokens} rows, one per CSR row"
+        )
+    if model_cfg.output_dim is not None and model_cfg.output_dim != targets.shape[1]:
+        raise IncompatibleInputsError(
+            f"hypernet.model.output_dim = {model_cfg.output_dim} but targets have {targets.shape[1]}"
+        )
+    matched = np.flatnonzero(np.diff(indptr) > 0)
+    if len(matched) == 0:
+        raise EmptyInputError("no source token has a matched word: nothing to train on")
+    return matched
+
+
+def _check_split(splits: dict[str, np.ndarray], batch_size: int) -> None:
+    if len(splits["train"]) < batch_size:
+        raise ConfigError(
+            "hypernet.train.batch_size",
+            batch_size,
+            f"at most the {len(splits['train'])} training tokens (batches drop the remainder)",
+        )
+    if len(splits["val"]) == 0:
+        raise EmptyInputError("the validation split is empty: more matched tokens are needed")
+
+
+def _fingerprint(arrays: dict[str, np.ndarray], model_cfg, train_cfg) -> str:
+    """Key of (configs, inputs); the word table is sampled (it can be GBs), the rest hashed."""
+
+    def digest(a: np.ndarray) -> str:
+        return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()[:16]
+
+    wv = arrays.pop("word_vectors")
+    inputs = {k: digest(a) for k, a in arrays.items()}
+    inputs["word_vectors"] = f"{wv.shape}:{digest(wv[:: max(1, len(wv) // 1000)])}"
+    train = {k: v for k, v in asdict(train_cfg).items() if k not in _NOT_IN_KEY}
+    return cache_key("hypernet-train", {"model": asdict(model_cfg), "train": train}, inputs)
+
+
+def _claim_run_dir(run_dir: Path, key: str) -> None:
+    """Record the run's key in `run_dir`, or refuse a directory holding a different run."""
+    path = run_dir / FINGERPRINT
+    if path.exists():
+        found = json.loads(path.read_text())["key"]
+        if found != key:
+            raise IncompatibleInputsError(
+                f"{run_dir} holds a hypernet run with other inputs or config (key {found}, this"
+                f" run {key}): use a new run directory"
+            )
+    else:
+        write_json_atomic(path, {"key": key})
+
+
+def _loaders(data: dict[str, Any], splits: dict[str, np.ndarray], model_cfg, cfg):
+    """Training loader (length-grouped, augmented) with its sampler, and the validation loader."""
+    csr = (data["indptr"], data["indices"])
+    aug = Augmentation(cfg.augment_p, cfg.augment_min_words, cfg.augment_keep, cfg.seed)
+    train = TokenWordSets(*csr, splits["train"], data["targets"], model_cfg.max_context, aug)
+    val = TokenWordSets(*csr, splits["val"], data["targets"], model_cfg.max_context)
+    sampler = LengthGroupedSampler(
+        train.lengths(), cfg.batch_size, cfg.length_group_chunk, cfg.seed, cfg.group_by_length
+    )
+    common = {"collate_fn": collate, "num_workers": cfg.num_workers}
+    # own generator: creating an iterator must not consume the global RNG
+    gen = torch.Generator().manual_seed(cfg.seed)
+    train_loader = DataLoader(train, batch_sampler=sampler, generator=gen, **common)
+    val_loader = DataLoader(
+        val, batch_sampler=eval_batches(val.lengths(), cfg.batch_size), **common
+    )
+    return train_loader, val_loader, sampler
+
+
+@contextlib.contextmanager
+def _scoped_global_state() -> Iterator[None]:
+    """Restore torch's global RNG and deterministic-algorithms flag after training."""
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", ".*does not have many workers.*")
+        warnings.filterwarnings("ignore", ".*exists and is not empty.*")
+        # Lightning cannot see that ReplayableOrder makes our loader resumable mid-epoch
+        warnings.filterwarnings("ignore", ".*your dataloader is not resumable.*")
+        try:
+            yield
+        finally:
+            torch.use_deterministic_algorithms(deterministic)
+
+
+def load_weights(net: nn.Module, checkpoint: Path) -> nn.Module:
+    """Load a HypernetModule checkpoint's `net.*` weights into `net`; return it in eval mode."""
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True)["state_dict"]
+    net.load_state_dict({k.removeprefix("net."): v for k, v in state.items()})
+    return net.eval()
+
+
+def _save_splits(path: Path, splits: dict[str, np.ndarray]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.npz")
+    np.savez(tmp, **splits)
+    os.replace(tmp, path)
+
+
+def _finished(run_dir: Path, model_cfg: HypernetConfig, word_vectors: np.ndarray) -> TrainResult:
+    metrics = json.loads((run_dir / RESULT).read_text())["metrics"]
+    with np.load(run_dir / SPLITS) as f:
+        splits = {k: f[k] for k in ("train", "val", "test")}
+    net = build_hypernet(model_cfg, word_vectors)
+    return TrainResult(
+        load_weights(net, run_dir / CHECKPOINTS / "best.ckpt"), splits, metrics, run_dir
+    )
+
+
+def train_hypernet(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    word_vectors: np.ndarray,
+    targets: np.ndarray,
+    model_cfg: HypernetConfig,
+    train_cfg: HypernetTrainConfig,
+    run_dir: Path,
+    loggers: Sequence[Logger] | None = None,
+    enable_progress_bar: bool = True,
+    callbacks: Sequence[pl.Callback] = (),
+) -> TrainResult:
+    """Train on source tokens with matched words: CSR rows → `targets` rows [V_src, D_out].
+
+    indptr [V+1], indices [nnz] (rows of `word_vectors` [N, d]). Splits the matched tokens
+    (train_cfg.split, split_seed), trains with validation every epoch, keeps the best weights by
+    val loss. Resumes from `run_dir/checkpoints/last.ckpt` if present. `callbacks` are extra
+    Lightning callbacks (e.g. for tests).
+    """
+    matched = validate_inputs(indptr, indices, word_vectors, targets, model_cfg)
+    model_cfg = replace(model_cfg, output_dim=int(targets.shape[1]))
+    run_dir = Path(run_dir)
+    data = {"indptr": indptr, "indices": indices, "targets": targets, "word_vectors": word_vectors}
+    parts = split_tokens(matched, train_cfg.split, train_cfg.split_seed)
+    splits = dict(zip(("train", "val", "test"), parts, strict=True))
+    _check_split(splits, train_cfg.batch_size)
+    _claim_run_dir(run_dir, _fingerprint(dict(data), model_cfg, train_cfg))
+    if (run_dir / RESULT).exists():
+        return _finished(run_dir, model_cfg, word_vectors)
+    extras = {"loggers": loggers, "callbacks": callbacks, "progress": enable_progress_bar}
+    net, metrics, best_path = _fit(data, splits, model_cfg, train_cfg, run_dir, extras)
+    _save_splits(run_dir / SPLITS, splits)
+    write_json_atomic(run_dir / RESULT, {"metrics": metrics, "model": asdict(model_cfg)})
+    return TrainResult(load_weights(net, best_path), splits, metrics, run_dir)
+
+
+def _fit(data, splits, model_cfg, train_cfg, run_dir: Path, extras: dict[str, Any]):
+    """Build net, loaders and trainer; fit (resuming from last.ckpt); return net, metrics, best."""
+    with _scoped_global_state():
+        torch.manual_seed(train_cfg.seed)
+        net = build_hypernet(model_cfg, data["word_vectors"])
+        module = HypernetModule(net, model_cfg, train_cfg)
+        train_loader, val_loader, sampler = _loaders(data, splits, model_cfg, train_cfg)
+        trainer, best = build_trainer(run_dir, train_cfg, sampler, **extras)
+        last = run_dir / CHECKPOINTS / "last.ckpt"
+        started = time.perf_counter()
+        resume = last if last.exists() else None
+        trainer.fit(module, train_loader, val_loader, ckpt_path=resume, weights_only=True)
+        seconds = time.perf_counter() - started
+    metrics = {
+        "best_val_loss": float(best.best_model_score),
+        "epochs": int(trainer.current_epoch),
+        "seconds": round(seconds, 3),
+        "samples_per_s": round(module.samples_seen / max(seconds, 1e-9), 1),
+        **{f"{k}_tokens": len(v) for k, v in splits.items()},
+    }
+    return net, metrics, Path(best.best_model_path)
+
+
+def predict(
+    model: nn.Module,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    token_ids: np.ndarray,
+    batch_size: int = 1024,
+) -> np.ndarray:
+    """Rows for `token_ids` (each with ≥ 1 matched word) → float32 [len(token_ids), D_out].
+
+    Eval mode, no augmentation, the model's `max_context` truncation; batches sorted by length.
+    """
+    data = TokenWordSets(
+        indptr, indices, np.asarray(token_ids, dtype=np.int64), None, model.max_context
+    )
+    lengths = data.lengths()
+    if np.any(lengths == 0):
+        empty = data.token_ids[lengths == 0][:8].tolist()
+        raise IncompatibleInputsError(f"tokens without matched words cannot be predicted: {empty}")
+    out = np.empty((len(data), model.output_dim), dtype=np.float32)
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    batches = eval_batches(lengths, batch_size, by_length=True)
+    with torch.inference_mode():
+        for positions in tqdm(batches, desc="hypernet predict", disable=len(batches) < 50):
+            batch = collate([data[i] for i in positions])
+            out[positions] = model(batch.word_ids.to(device), batch.lengths).float().cpu().numpy()
+    model.train(was_training)
+    return out
+
+
+def intrinsic_scores(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
+    """Mean cosine of predicted vs true rows, and mean|pred − true| / mean|true|. [n, D] each."""
+    pred, true = np.asarray(pred, np.float64), np.asarray(true, np.float64)
+    norms = np.linalg.norm(pred, axis=1) * np.linalg.norm(true, axis=1)
+    cosine = np.sum(pred * true, axis=1) / np.maximum(norms, 1e-12)
+    l1 = np.abs(pred - true).mean() / np.abs(true).mean()
+    return {"cosine": float(cosine.mean()), "l1_norm": float(l1)}

@@ -1,0 +1,39 @@
+import numpy as np
+import pytest
+
+from hyperofa import pipeline
+from hyperofa.errors import IncompatibleInputsError
+from hyperofa.paths import cache_root
+
+from .conftest import compose_run
+
+pytestmark = pytest.mark.integration
+
+TINY_HYPERNET = [
+    "initializer=hyperofa", "hypernet.model.cfg.input_dim=12", "hypernet.model.cfg.hidden_size=16",
+    "hypernet.train.max_epochs=3", "hypernet.train.batch_size=32", "hypernet.train.split=[0.8,0.1,0.1]",
+]
+
+
+@pytest.mark.parametrize("arch", ["bilstm", "setformer"])
+def test_hyperofa_trains_once_and_reports_intrinsic_scores(tmp_path, tiny_overrides, arch):
+    overrides = [*tiny_overrides, f"hypernet={arch}", *TINY_HYPERNET, "factorize.dim=8"]
+    if arch == "setformer":
+        overrides += ["hypernet.model.cfg.num_heads=2", "hypernet.model.cfg.ff_dim=16", "hypernet.model.cfg.num_layers=1"]
+    row = pipeline.run(compose_run(overrides, tmp_path / "a"))["rows"][-1]
+    assert row["initializer"] == "hyperofa" and row["counts"]["initialized"] > 0
+    m = row["metrics"]
+    for name in ("hyperofa", "ofa", "random"):
+        assert -1 <= m[f"intrinsic_cosine_{name}"] <= 1 and m[f"intrinsic_l1_{name}"] > 0
+    assert np.isfinite(m["mlm_loss_heldout"])
+    runs = list((cache_root() / "hypernet").iterdir())
+    assert len(runs) == 1 and (runs[0] / "result.json").exists()
+    # another seed for the rest of the run reuses the trained hypernet
+    pipeline.run(compose_run([*overrides, "seed=7"], tmp_path / "b"))
+    assert list((cache_root() / "hypernet").iterdir()) == runs
+
+
+def test_word_vector_dim_must_match_the_hypernet_input(tmp_path, tiny_overrides):
+    overrides = [*tiny_overrides, *TINY_HYPERNET, "hypernet.model.cfg.input_dim=13"]
+    with pytest.raises(IncompatibleInputsError, match="13"):
+        pipeline.run(compose_run(overrides, tmp_path / "a"))
