@@ -14,7 +14,9 @@ from pathlib import Path
 
 def main(argv: list[str]) -> None:
     names = argv or sorted(
-        m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if not m.name.startswith("_")
+        m.name
+        for m in pkgutil.iter_modules([str(Path(__file__).parent)])
+        if not m.name.startswith("_")
     )
     for name in names:
         module = importlib.import_module(f"bench.{name}")

@@ -10,7 +10,9 @@ import numpy as np
 from hyperofa.knn import CosineIndex, l2_normalized
 
 
-def dense_reference(queries: np.ndarray, candidates: np.ndarray, k: int, batch: int = 1024) -> np.ndarray:
+def dense_reference(
+    queries: np.ndarray, candidates: np.ndarray, k: int, batch: int = 1024
+) -> np.ndarray:
     c = l2_normalized(candidates)
     out = np.empty((len(queries), k), dtype=np.int64)
     for s in range(0, len(queries), batch):

@@ -43,8 +43,13 @@ def unigram_tokenizer(pieces: Sequence[str], with_mask: bool = True) -> PreTrain
 def tiny_bert(vocab_size: int, hidden: int = 16, seed: int = 0) -> BertForMaskedLM:
     torch.manual_seed(seed)
     cfg = BertConfig(
-        vocab_size=vocab_size, hidden_size=hidden, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=32, max_position_embeddings=64, hidden_dropout_prob=0.0,
+        vocab_size=vocab_size,
+        hidden_size=hidden,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=64,
+        hidden_dropout_prob=0.0,
         attention_probs_dropout_prob=0.0,
     )
     return BertForMaskedLM(cfg).eval()
@@ -53,8 +58,14 @@ def tiny_bert(vocab_size: int, hidden: int = 16, seed: int = 0) -> BertForMasked
 def tiny_xlmr(vocab_size: int, hidden: int = 16, seed: int = 0) -> XLMRobertaForMaskedLM:
     torch.manual_seed(seed)
     cfg = XLMRobertaConfig(
-        vocab_size=vocab_size, hidden_size=hidden, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=32, max_position_embeddings=64, hidden_dropout_prob=0.0,
-        attention_probs_dropout_prob=0.0, pad_token_id=1,
+        vocab_size=vocab_size,
+        hidden_size=hidden,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=64,
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
+        pad_token_id=1,
     )
     return XLMRobertaForMaskedLM(cfg).eval()

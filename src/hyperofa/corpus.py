@@ -34,7 +34,9 @@ class UDHRCorpus:
             return [language]
         return sorted(c for c, ps in self._by_code.items() if ps[0].lang == language)
 
-    def check(self, languages: Sequence[str], key: str, splits: Sequence[str] = ("train", "heldout")) -> None:
+    def check(
+        self, languages: Sequence[str], key: str, splits: Sequence[str] = ("train", "heldout")
+    ) -> None:
         """EmptyInputError naming every language (and the config key) without text in a split."""
         for split in splits:
             missing = [lang for lang in languages if not self.texts([lang], split)[lang]]
@@ -51,7 +53,9 @@ class UDHRCorpus:
         want_heldout = split == "heldout"
         return {
             lang: [
-                p.text for code in self.codes(lang) for p in self._by_code[code]
+                p.text
+                for code in self.codes(lang)
+                for p in self._by_code[code]
                 if (p.article in held) == want_heldout
             ]
             for lang in languages
@@ -70,7 +74,14 @@ class UDHRCorpus:
             if not codes or lang == ENGLISH_CODE:
                 continue
             ok = self._parallel.get(codes[0], frozenset())
-            chosen = [p for p in self._by_code[codes[0]] if p.article in ok and (p.article, p.index) in english]
+            chosen = [
+                p
+                for p in self._by_code[codes[0]]
+                if p.article in ok and (p.article, p.index) in english
+            ]
             if chosen:
-                pairs[lang] = ([p.text for p in chosen], [english[(p.article, p.index)] for p in chosen])
+                pairs[lang] = (
+                    [p.text for p in chosen],
+                    [english[(p.article, p.index)] for p in chosen],
+                )
         return pairs

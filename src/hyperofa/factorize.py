@@ -21,7 +21,9 @@ def check_dim(dim: int | None, hidden_size: int) -> None:
         return
     if not isinstance(dim, int) or isinstance(dim, bool) or dim <= 0 or dim > hidden_size:
         raise ConfigError(
-            "factorize.dim", dim, f"null or an integer in 1..{hidden_size} (the model's hidden size)"
+            "factorize.dim",
+            dim,
+            f"null or an integer in 1..{hidden_size} (the model's hidden size)",
         )
 
 
@@ -41,7 +43,9 @@ def factorize(embeddings: np.ndarray, dim: int) -> tuple[np.ndarray, np.ndarray]
     return coordinates, primitives
 
 
-def relative_error(embeddings: np.ndarray, coordinates: np.ndarray, primitives: np.ndarray) -> float:
+def relative_error(
+    embeddings: np.ndarray, coordinates: np.ndarray, primitives: np.ndarray
+) -> float:
     """‖E − F·P‖_F / ‖E‖_F."""
     residual = embeddings - coordinates @ primitives
     return float(np.linalg.norm(residual) / np.linalg.norm(embeddings))

@@ -48,7 +48,9 @@ def model_shape(model_dir: Path) -> tuple[int, int]:
         cfg = json.loads(path.read_text())
         return int(cfg["hidden_size"]), int(cfg["vocab_size"])
     except (ValueError, KeyError) as err:
-        raise BadFileError(path, f"expected a model config with hidden_size and vocab_size ({err})") from err
+        raise BadFileError(
+            path, f"expected a model config with hidden_size and vocab_size ({err})"
+        ) from err
 
 
 def load_tokenizer(path: Path, key: str) -> PreTrainedTokenizerBase:
@@ -77,7 +79,9 @@ def preflight(run: RunConfig) -> None:
 
 def _load_vectors(run: RunConfig, path: Path) -> WordVectors:
     cfg = run.word_vectors
-    wv = load_word_vectors(path, cfg.format, unprefixed_keys=cfg.unprefixed_keys, trust_pickle=cfg.trust_pickle)
+    wv = load_word_vectors(
+        path, cfg.format, unprefixed_keys=cfg.unprefixed_keys, trust_pickle=cfg.trust_pickle
+    )
     log.info("word vectors: %s keys × %d from %s", f"{len(wv):,}", wv.dim, path)
     return wv
 
@@ -106,12 +110,28 @@ def resolve_sources(run: RunConfig) -> Sources:
             f"matrix ({model_dir}) has {rows:,} rows; expected tokenizer size ≤ rows"
         )
     if user_vectors is None:
-        languages = [*run.assets.source_text.languages, *run.langset.languages, *run.langset.heldout_languages]
-        wv_path, wv_key = embedded.word_vectors(run.word_vectors.graph, corpus, corpus_key, languages)
+        languages = [
+            *run.assets.source_text.languages,
+            *run.langset.languages,
+            *run.langset.heldout_languages,
+        ]
+        wv_path, wv_key = embedded.word_vectors(
+            run.word_vectors.graph, corpus, corpus_key, languages
+        )
         user_vectors = (_load_vectors(run, wv_path), wv_key)
     wv, wv_key = user_vectors
-    return Sources(model_dir, model_key, hidden, rows, tokenizer, stages.fingerprint(tok_path),
-                   wv, wv_key, corpus, corpus_key)
+    return Sources(
+        model_dir,
+        model_key,
+        hidden,
+        rows,
+        tokenizer,
+        stages.fingerprint(tok_path),
+        wv,
+        wv_key,
+        corpus,
+        corpus_key,
+    )
 
 
 def target_tokenizer(run: RunConfig, src: Sources) -> tuple[PreTrainedTokenizerBase, str]:
@@ -123,8 +143,10 @@ def target_tokenizer(run: RunConfig, src: Sources) -> tuple[PreTrainedTokenizerB
 
     def build(tmp: Path) -> dict:
         tok, counts = extend_tokenizer(
-            src.tokenizer, [t for lang in sorted(texts) for t in texts[lang]],
-            vocab_size=run.tokenizer.vocab_size, seed=run.tokenizer.seed,
+            src.tokenizer,
+            [t for lang in sorted(texts) for t in texts[lang]],
+            vocab_size=run.tokenizer.vocab_size,
+            seed=run.tokenizer.seed,
         )
         tok.save_pretrained(tmp)
         return counts

@@ -23,7 +23,9 @@ class CosineIndex:
         index.add(l2_normalized(candidates))
         self.index = index
 
-    def search(self, queries: np.ndarray, k: int, batch: int = 65_536) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, queries: np.ndarray, k: int, batch: int = 65_536
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(similarities (Q, k) in descending order, candidate rows (Q, k) int64)."""
         sims, ids = [], []
         for start in range(0, len(queries), batch):

@@ -92,7 +92,9 @@ def build_token_word_map(
             continue
         encoded = encode_batch(surfaces)
         lengths = np.fromiter((len(ids) for ids in encoded), dtype=np.int64, count=len(encoded))
-        flat = np.fromiter((i for ids in encoded for i in ids), dtype=np.int64, count=int(lengths.sum()))
+        flat = np.fromiter(
+            (i for ids in encoded for i in ids), dtype=np.int64, count=int(lengths.sum())
+        )
         token_chunks.append(flat)
         word_chunks.append(np.repeat(np.asarray(owners, dtype=np.int64), lengths))
     tokens = np.concatenate(token_chunks) if token_chunks else np.zeros(0, np.int64)
@@ -109,7 +111,9 @@ def _to_csr(tokens: np.ndarray, words: np.ndarray, vocab_size: int, num_words: i
     return TokenWordMap(indptr=indptr, indices=word.astype(np.int64))
 
 
-def token_vectors(token_words: TokenWordMap, word_vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def token_vectors(
+    token_words: TokenWordMap, word_vectors: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Each token's vector in word space: the mean of its words' vectors.
 
     Returns:

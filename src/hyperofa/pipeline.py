@@ -22,7 +22,6 @@ from hyperofa.assemble.build import assemble, source_embeddings, source_head, ta
 from hyperofa.assemble.modeling import AssembledForMaskedLM
 from hyperofa.config.schema import STAGES, RunConfig, initializer_name
 from hyperofa.evaluate.suite import evaluate_model
-from hyperofa.factorize import check_dim
 from hyperofa.init.base import InitInputs, build_initializer, initialize
 from hyperofa.inputs import Sources, resolve_sources, target_tokenizer
 from hyperofa.paths import cache_root
@@ -40,18 +39,37 @@ def _init_inputs(
     run: RunConfig, src: Sources, tgt_tok, tgt_key: str, source_rows: np.ndarray, rows_key: str
 ) -> InitInputs:
     wv_key = src.word_vectors_key
-    s_map, s_vec, s_has = stages.load_match(stages.match_stage(src.tokenizer, src.tokenizer_key, src.word_vectors, wv_key))
-    t_map, t_vec, t_has = stages.load_match(stages.match_stage(tgt_tok, tgt_key, src.word_vectors, wv_key))
+    s_map, s_vec, s_has = stages.load_match(
+        stages.match_stage(src.tokenizer, src.tokenizer_key, src.word_vectors, wv_key)
+    )
+    t_map, t_vec, t_has = stages.load_match(
+        stages.match_stage(tgt_tok, tgt_key, src.word_vectors, wv_key)
+    )
     copy = stages.load_copy(stages.copy_stage(src.tokenizer, src.tokenizer_key, tgt_tok, tgt_key))
     return InitInputs(
-        source_rows=source_rows, copy=copy, source_vectors=s_vec, source_has_vector=s_has,
-        target_vectors=t_vec, target_has_vector=t_has, seed=run.seed, source_words=s_map,
-        target_words=t_map, word_vectors=src.word_vectors.vectors,
-        extras={"keys": {"rows": rows_key, "source_tokenizer": src.tokenizer_key, "word_vectors": wv_key}},
+        source_rows=source_rows,
+        copy=copy,
+        source_vectors=s_vec,
+        source_has_vector=s_has,
+        target_vectors=t_vec,
+        target_has_vector=t_has,
+        seed=run.seed,
+        source_words=s_map,
+        target_words=t_map,
+        word_vectors=src.word_vectors.vectors,
+        extras={
+            "keys": {
+                "rows": rows_key,
+                "source_tokenizer": src.tokenizer_key,
+                "word_vectors": wv_key,
+            }
+        },
     )
 
 
-def _source_rows(run: RunConfig, src: Sources, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, str]:
+def _source_rows(
+    run: RunConfig, src: Sources, embeddings: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | None, str]:
     """(rows to initialize from, primitives or None, key of those rows)."""
     if run.factorize.dim is None:
         return embeddings, None, src.model_key
@@ -73,8 +91,12 @@ def _initialize_stage(run: RunConfig, src: Sources, tgt_tok, tgt_key: str, model
         return result.counts()
 
     config = {"initializer": run.initializer, "dim": run.factorize.dim, "seed": run.seed}
-    inputs = {"rows": rows_key, "source_tokenizer": src.tokenizer_key, "target_tokenizer": tgt_key,
-              "word_vectors": src.word_vectors_key}
+    inputs = {
+        "rows": rows_key,
+        "source_tokenizer": src.tokenizer_key,
+        "target_tokenizer": tgt_key,
+        "word_vectors": src.word_vectors_key,
+    }
     return cached_stage(cache_root(), "initialize", config, inputs, build)
 
 
@@ -88,7 +110,9 @@ def _assemble_stage(init_art: Artifact, src: Sources, tgt_tok, model) -> Artifac
         tgt_tok.save_pretrained(tmp)
         return {"vocab_size": len(rows), "num_primitives": assembled.num_primitives}
 
-    return cached_stage(cache_root(), "assemble", {}, {"initialize": init_art.key, "model": src.model_key}, build)
+    return cached_stage(
+        cache_root(), "assemble", {}, {"initialize": init_art.key, "model": src.model_key}, build
+    )
 
 
 def _source_model_stage(src: Sources, model) -> Artifact:
@@ -101,8 +125,13 @@ def _source_model_stage(src: Sources, model) -> Artifact:
         src.tokenizer.save_pretrained(tmp)
         return {"vocab_size": len(E)}
 
-    return cached_stage(cache_root(), "assemble", {"source": True}, {"model": src.model_key,
-                        "tokenizer": src.tokenizer_key}, build)
+    return cached_stage(
+        cache_root(),
+        "assemble",
+        {"source": True},
+        {"model": src.model_key, "tokenizer": src.tokenizer_key},
+        build,
+    )
 
 
 def run(run: RunConfig) -> dict[str, Any]:
@@ -130,22 +159,35 @@ def run(run: RunConfig) -> dict[str, Any]:
             if run.eval.evaluate_source:
                 source_art = _source_model_stage(src, model)
                 rows.append(_row("source", None, evaluate_model(source_art, run, src), {}))
-            row = _row(initializer_name(run), run.factorize.dim, evaluate_model(model_art, run, src), init_art.counts)
+            row = _row(
+                initializer_name(run),
+                run.factorize.dim,
+                evaluate_model(model_art, run, src),
+                init_art.counts,
+            )
             row["metrics"].update(stages.read_metrics(init_art))  # e.g. hyperofa's intrinsic scores
             rows.append(row)
     return _finish(run, rows, artifacts)
 
 
-def _early_stages(run: RunConfig, src: Sources, tgt_tok, tgt_key: str, model, last: int, artifacts: dict) -> None:
+def _early_stages(
+    run: RunConfig, src: Sources, tgt_tok, tgt_key: str, model, last: int, artifacts: dict
+) -> None:
     """`stages=[match]`, `[match, factorize]` or `[…, copy]`: only those artifacts."""
     wv, wv_key = src.word_vectors, src.word_vectors_key
-    artifacts["match_source"] = str(stages.match_stage(src.tokenizer, src.tokenizer_key, wv, wv_key).path)
+    artifacts["match_source"] = str(
+        stages.match_stage(src.tokenizer, src.tokenizer_key, wv, wv_key).path
+    )
     artifacts["match_target"] = str(stages.match_stage(tgt_tok, tgt_key, wv, wv_key).path)
     if last >= STAGES.index("factorize") and run.factorize.dim is not None:
         embeddings = source_embeddings(model)[: len(src.tokenizer)]
-        artifacts["factorize"] = str(stages.factorize_stage(embeddings, src.model_key, run.factorize.dim).path)
+        artifacts["factorize"] = str(
+            stages.factorize_stage(embeddings, src.model_key, run.factorize.dim).path
+        )
     if last >= STAGES.index("copy"):
-        artifacts["copy"] = str(stages.copy_stage(src.tokenizer, src.tokenizer_key, tgt_tok, tgt_key).path)
+        artifacts["copy"] = str(
+            stages.copy_stage(src.tokenizer, src.tokenizer_key, tgt_tok, tgt_key).path
+        )
 
 
 def _finish(run: RunConfig, rows: list[dict], artifacts: dict[str, str]) -> dict[str, Any]:
@@ -155,8 +197,13 @@ def _finish(run: RunConfig, rows: list[dict], artifacts: dict[str, str]) -> dict
 
 
 def _row(initializer: str, dim: int | None, metrics_art: Artifact, counts: dict) -> dict:
-    return {"initializer": initializer, "dim": dim, "stage": "step0",
-            "metrics": stages.read_metrics(metrics_art), "counts": counts}
+    return {
+        "initializer": initializer,
+        "dim": dim,
+        "stage": "step0",
+        "metrics": stages.read_metrics(metrics_art),
+        "counts": counts,
+    }
 
 
 def load_assembled(art: Artifact) -> AssembledForMaskedLM:

@@ -48,7 +48,9 @@ def match_stage(tokenizer, tokenizer_key: str, wv: WordVectors, wv_key: str) -> 
     def build(tmp: Path) -> dict:
         words = [split_key(k)[1] for k in wv.keys]
         twm = build_token_word_map(
-            words, lambda texts: tokenizer(texts, add_special_tokens=False)["input_ids"], len(tokenizer)
+            words,
+            lambda texts: tokenizer(texts, add_special_tokens=False)["input_ids"],
+            len(tokenizer),
         )
         vectors, has = token_vectors(twm, wv.vectors)
         np.save(tmp / "indptr.npy", twm.indptr)
@@ -56,11 +58,18 @@ def match_stage(tokenizer, tokenizer_key: str, wv: WordVectors, wv_key: str) -> 
         np.save(tmp / "token_vectors.npy", vectors)
         np.save(tmp / "has_vector.npy", has)
         counts = twm.counts()
-        log.info("match: %s tokens, %s covered (%.1f%%), %s token-word pairs", f"{counts['tokens']:,}",
-                 f"{counts['covered']:,}", 100 * counts["coverage"], f"{counts['pairs']:,}")
+        log.info(
+            "match: %s tokens, %s covered (%.1f%%), %s token-word pairs",
+            f"{counts['tokens']:,}",
+            f"{counts['covered']:,}",
+            100 * counts["coverage"],
+            f"{counts['pairs']:,}",
+        )
         return counts
 
-    return cached_stage(cache_root(), "match", {}, {"tokenizer": tokenizer_key, "word_vectors": wv_key}, build)
+    return cached_stage(
+        cache_root(), "match", {}, {"tokenizer": tokenizer_key, "word_vectors": wv_key}, build
+    )
 
 
 def load_match(art: Artifact) -> tuple[TokenWordMap, np.ndarray, np.ndarray]:
@@ -74,11 +83,23 @@ def load_match(art: Artifact) -> tuple[TokenWordMap, np.ndarray, np.ndarray]:
 def factorize_stage(embeddings: np.ndarray, model_key: str, dim: int) -> Artifact:
     def build(tmp: Path) -> dict:
         coordinates, primitives = factorize(embeddings, dim)
-        save_file({"coordinates": coordinates, "primitives": primitives}, str(tmp / "factors.safetensors"))
+        save_file(
+            {"coordinates": coordinates, "primitives": primitives}, str(tmp / "factors.safetensors")
+        )
         err = relative_error(embeddings, coordinates, primitives)
-        log.info("factorize: E %s → F %s · P %s, relative error %.4f", embeddings.shape,
-                 coordinates.shape, primitives.shape, err)
-        return {"rows": len(coordinates), "dim": dim, "hidden": embeddings.shape[1], "relative_error": err}
+        log.info(
+            "factorize: E %s → F %s · P %s, relative error %.4f",
+            embeddings.shape,
+            coordinates.shape,
+            primitives.shape,
+            err,
+        )
+        return {
+            "rows": len(coordinates),
+            "dim": dim,
+            "hidden": embeddings.shape[1],
+            "relative_error": err,
+        }
 
     config = {"dim": dim, "rows": len(embeddings)}
     return cached_stage(cache_root(), "factorize", config, {"model": model_key}, build)
@@ -95,14 +116,18 @@ def load_factors(art: Artifact) -> tuple[np.ndarray, np.ndarray]:
 def copy_stage(source_tok, source_key: str, target_tok, target_key: str) -> Artifact:
     def build(tmp: Path) -> dict:
         m = overlapping_tokens(
-            vocab_list(source_tok.get_vocab()), vocab_list(target_tok.get_vocab()),
-            special_ids(source_tok), special_ids(target_tok),
+            vocab_list(source_tok.get_vocab()),
+            vocab_list(target_tok.get_vocab()),
+            special_ids(source_tok),
+            special_ids(target_tok),
         )
         np.save(tmp / "source_id.npy", m.source_id)
         np.save(tmp / "kind.npy", m.kind)
         return {"source": len(source_tok), "target": len(target_tok), **m.counts()}
 
-    return cached_stage(cache_root(), "copy", {}, {"source": source_key, "target": target_key}, build)
+    return cached_stage(
+        cache_root(), "copy", {}, {"source": source_key, "target": target_key}, build
+    )
 
 
 def load_copy(art: Artifact) -> CopyMap:
@@ -117,9 +142,11 @@ def save_initialization(
 ) -> None:
     """Target coordinates (+ primitives) in safetensors; provenance (int8) and the copy map
     (source id per target token, −1 = not copied) as npy; counts as json."""
-    tensors = {"coordinates": result.rows, "primitives": primitives} if primitives is not None else {
-        "embeddings": result.rows
-    }
+    tensors = (
+        {"coordinates": result.rows, "primitives": primitives}
+        if primitives is not None
+        else {"embeddings": result.rows}
+    )
     save_file(tensors, str(tmp / "rows.safetensors"))
     np.save(tmp / "provenance.npy", result.provenance)
     np.save(tmp / "copied_from.npy", copied_from)

@@ -24,8 +24,14 @@ UNSEEN = ["fon"]
 def xlmr_tokenizer() -> PreTrainedTokenizerFast:
     _, tokenizer_json = embedded_e5_files()
     return PreTrainedTokenizerFast(
-        tokenizer_file=str(tokenizer_json), bos_token="<s>", eos_token="</s>", unk_token="<unk>",
-        pad_token="<pad>", cls_token="<s>", sep_token="</s>", mask_token="<mask>",
+        tokenizer_file=str(tokenizer_json),
+        bos_token="<s>",
+        eos_token="</s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        cls_token="<s>",
+        sep_token="</s>",
+        mask_token="<mask>",
     )
 
 
@@ -70,7 +76,12 @@ def compose_run(overrides: list[str], run_dir: Path) -> RunConfig:
 @pytest.fixture
 def tiny_overrides(tiny_model_dir, tiny_vectors) -> list[str]:
     return [
-        f"model.path={tiny_model_dir}", f"word_vectors.path={tiny_vectors}",
-        f"langset.languages=[{','.join(LANGS)}]", f"langset.heldout_languages=[{','.join(UNSEEN)}]",
-        "tokenizer.vocab_size=400", "eval.batch_size=8", "eval.max_length=48", "eval.layer=2",
+        f"model.path={tiny_model_dir}",
+        f"word_vectors.path={tiny_vectors}",
+        f"langset.languages=[{','.join(LANGS)}]",
+        f"langset.heldout_languages=[{','.join(UNSEEN)}]",
+        "tokenizer.vocab_size=400",
+        "eval.batch_size=8",
+        "eval.max_length=48",
+        "eval.layer=2",
     ]

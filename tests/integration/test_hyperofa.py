@@ -10,8 +10,12 @@ from .conftest import compose_run
 pytestmark = pytest.mark.integration
 
 TINY_HYPERNET = [
-    "initializer=hyperofa", "hypernet.model.cfg.input_dim=12", "hypernet.model.cfg.hidden_size=16",
-    "hypernet.train.max_epochs=3", "hypernet.train.batch_size=32", "hypernet.train.split=[0.8,0.1,0.1]",
+    "initializer=hyperofa",
+    "hypernet.model.cfg.input_dim=12",
+    "hypernet.model.cfg.hidden_size=16",
+    "hypernet.train.max_epochs=3",
+    "hypernet.train.batch_size=32",
+    "hypernet.train.split=[0.8,0.1,0.1]",
 ]
 
 
@@ -19,7 +23,11 @@ TINY_HYPERNET = [
 def test_hyperofa_trains_once_and_reports_intrinsic_scores(tmp_path, tiny_overrides, arch):
     overrides = [*tiny_overrides, f"hypernet={arch}", *TINY_HYPERNET, "factorize.dim=8"]
     if arch == "setformer":
-        overrides += ["hypernet.model.cfg.num_heads=2", "hypernet.model.cfg.ff_dim=16", "hypernet.model.cfg.num_layers=1"]
+        overrides += [
+            "hypernet.model.cfg.num_heads=2",
+            "hypernet.model.cfg.ff_dim=16",
+            "hypernet.model.cfg.num_layers=1",
+        ]
     row = pipeline.run(compose_run(overrides, tmp_path / "a"))["rows"][-1]
     assert row["initializer"] == "hyperofa" and row["counts"]["initialized"] > 0
     m = row["metrics"]

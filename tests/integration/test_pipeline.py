@@ -1,13 +1,14 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from hyperofa import pipeline
+from hyperofa.artifacts import load_artifact
 from hyperofa.init.provenance import Provenance
 from hyperofa.paths import cache_root
 from hyperofa.stages import load_initialization
-from hyperofa.artifacts import load_artifact
 
 from .conftest import compose_run
 
@@ -34,7 +35,7 @@ def test_random_and_ofa_end_to_end_on_tiny_inputs(tmp_path, tiny_overrides, dim)
         source_row, row = res["rows"]
         assert source_row["initializer"] == "source" and row["initializer"] == init
         counts = row["counts"]
-        art = load_artifact("initialize", __import__("pathlib").Path(res["artifacts"]["initialize"]))
+        art = load_artifact("initialize", Path(res["artifacts"]["initialize"]))
         rows, primitives, provenance = load_initialization(art)
         assert sum(counts.values()) == len(rows) == len(provenance)
         assert rows.shape[1] == (32 if dim is None else dim)
@@ -44,16 +45,26 @@ def test_random_and_ofa_end_to_end_on_tiny_inputs(tmp_path, tiny_overrides, dim)
             assert counts["initialized"] == 0
         else:
             assert counts["initialized"] > 0
-            assert np.all(provenance[provenance == Provenance.INITIALIZED] == Provenance.INITIALIZED)
-        for key in ("mlm_loss_heldout", "mlm_loss_unseen_languages", "sr_udhr_top1", "sr_udhr_top10"):
+            assert np.all(
+                provenance[provenance == Provenance.INITIALIZED] == Provenance.INITIALIZED
+            )
+        for key in (
+            "mlm_loss_heldout",
+            "mlm_loss_unseen_languages",
+            "sr_udhr_top1",
+            "sr_udhr_top10",
+        ):
             assert np.isfinite(row["metrics"][key])
 
 
 def test_same_seed_same_coordinates_different_seed_different(tmp_path, tiny_overrides):
     def coords(seed, name):
-        run = compose_run([*tiny_overrides, "initializer=random", f"seed={seed}", "stages=[initialize]"], tmp_path / name)
+        run = compose_run(
+            [*tiny_overrides, "initializer=random", f"seed={seed}", "stages=[initialize]"],
+            tmp_path / name,
+        )
         res = pipeline.run(run)
-        art = load_artifact("initialize", __import__("pathlib").Path(res["artifacts"]["initialize"]))
+        art = load_artifact("initialize", Path(res["artifacts"]["initialize"]))
         return load_initialization(art)[0]
 
     a = coords(1, "a")

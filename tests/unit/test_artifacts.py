@@ -49,7 +49,10 @@ def _build_in_process(root, counter_dir):
 def test_two_processes_build_one_entry(tmp_path):
     counter = tmp_path / "counter"
     counter.mkdir()
-    procs = [mp.get_context("fork").Process(target=_build_in_process, args=(tmp_path, counter)) for _ in range(2)]
+    procs = [
+        mp.get_context("fork").Process(target=_build_in_process, args=(tmp_path, counter))
+        for _ in range(2)
+    ]
     for p in procs:
         p.start()
     for p in procs:

@@ -14,8 +14,29 @@ def test_standardize_sentencepiece_and_wordpiece():
 
 
 def test_exact_then_case_insensitive_then_none():
-    source = ["<s>", "<pad>", "</s>", "<unk>", SP + "Haus", SP + "haus", "aus", SP + "BAUM", "<mask>"]
-    target = ["<s>", "<pad>", "</s>", "<unk>", SP + "haus", SP + "Baum", "aus", SP + "neu", "<mask>", SP + "HAUS"]
+    source = [
+        "<s>",
+        "<pad>",
+        "</s>",
+        "<unk>",
+        SP + "Haus",
+        SP + "haus",
+        "aus",
+        SP + "BAUM",
+        "<mask>",
+    ]
+    target = [
+        "<s>",
+        "<pad>",
+        "</s>",
+        "<unk>",
+        SP + "haus",
+        SP + "Baum",
+        "aus",
+        SP + "neu",
+        "<mask>",
+        SP + "HAUS",
+    ]
     specials = {"bos_token": 0, "pad_token": 1, "eos_token": 2, "unk_token": 3, "mask_token": 8}
     m = overlapping_tokens(source, target, specials, specials)
     assert list(m.kind[:4]) == [CopyKind.SPECIAL] * 4 and m.kind[8] == CopyKind.SPECIAL

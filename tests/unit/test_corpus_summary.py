@@ -26,7 +26,10 @@ def test_train_heldout_split_and_iso_codes():
 
 def test_heldout_pairs_align_with_english_only_where_parallel():
     pairs = _corpus().heldout_pairs(["xyz", "abc"])
-    assert pairs["xyz"] == (["xyz_1 a2 p0", "xyz_1 a3 p0", "xyz_1 a3 p1"], ["eng a2 p0", "eng a3 p0", "eng a3 p1"])
+    assert pairs["xyz"] == (
+        ["xyz_1 a2 p0", "xyz_1 a3 p0", "xyz_1 a3 p1"],
+        ["eng a2 p0", "eng a3 p0", "eng a3 p1"],
+    )
     assert pairs["abc"] == (["abc a2 p0"], ["eng a2 p0"])
 
 
@@ -36,10 +39,27 @@ def test_language_without_text_is_a_named_error():
 
 
 def test_summary_rows_are_deduplicated_across_jobs(tmp_path):
-    src = {"initializer": "source", "dim": None, "stage": "step0", "metrics": {"mlm_loss_heldout": 5.0}, "counts": {}}
+    src = {
+        "initializer": "source",
+        "dim": None,
+        "stage": "step0",
+        "metrics": {"mlm_loss_heldout": 5.0},
+        "counts": {},
+    }
     for job, init in enumerate(["random", "ofa"]):
-        row = {"initializer": init, "dim": 100, "stage": "step0", "metrics": {"mlm_loss_heldout": 9.0 - job},
-               "counts": {"copied_exact": 10, "copied_ci": 1, "special": 4, "initialized": 3, "random": 2}}
+        row = {
+            "initializer": init,
+            "dim": 100,
+            "stage": "step0",
+            "metrics": {"mlm_loss_heldout": 9.0 - job},
+            "counts": {
+                "copied_exact": 10,
+                "copied_ci": 1,
+                "special": 4,
+                "initialized": 3,
+                "random": 2,
+            },
+        }
         (tmp_path / str(job)).mkdir()
         (tmp_path / str(job) / "result.json").write_text(json.dumps({"rows": [src, row]}))
     rows = collect_rows(tmp_path)

@@ -3,7 +3,19 @@ import numpy as np
 from hyperofa.match import build_token_word_map, token_vectors, word_variants
 from tests.tiny import unigram_tokenizer
 
-PIECES = ["\u2581haus", "\u2581Haus", "haus", "\u2581h", "aus", "\u2581baum", "\u2581B", "aum", "Haus", "h", "b"]
+PIECES = [
+    "\u2581haus",
+    "\u2581Haus",
+    "haus",
+    "\u2581h",
+    "aus",
+    "\u2581baum",
+    "\u2581B",
+    "aum",
+    "Haus",
+    "h",
+    "b",
+]
 
 
 def _encode(tok):

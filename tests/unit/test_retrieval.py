@@ -29,7 +29,10 @@ def test_top_k_accuracy_against_brute_force():
     q, c = rng.normal(size=(40, 8)).astype(np.float32), rng.normal(size=(60, 8)).astype(np.float32)
     gold = rng.integers(0, 60, 40)
     got = top_k_accuracy(q, c, gold, ks=(1, 5, 10))
-    qn, cn = q / np.linalg.norm(q, axis=1, keepdims=True), c / np.linalg.norm(c, axis=1, keepdims=True)
+    qn, cn = (
+        q / np.linalg.norm(q, axis=1, keepdims=True),
+        c / np.linalg.norm(c, axis=1, keepdims=True),
+    )
     rank = np.argsort(-(qn @ cn.T), axis=1)
     for k in (1, 5, 10):
         assert got[f"top{k}"] == np.mean([gold[i] in rank[i, :k] for i in range(40)])

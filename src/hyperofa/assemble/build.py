@@ -38,7 +38,9 @@ def source_head(model: PreTrainedModel) -> SourceHead:
         )
     if hasattr(model, "lm_head"):
         h = model.lm_head
-        return SourceHead(h.dense.weight, h.dense.bias, h.layer_norm.weight, h.layer_norm.bias, h.bias, "gelu")
+        return SourceHead(
+            h.dense.weight, h.dense.bias, h.layer_norm.weight, h.layer_norm.bias, h.bias, "gelu"
+        )
     raise IncompatibleInputsError(
         f"{type(model).__name__}: unknown MLM head (expected `cls.predictions` or `lm_head`)"
     )
@@ -69,15 +71,21 @@ def assemble(
             f"do not fit hidden size {hidden}"
         )
     head = source_head(source)
-    config = assembled_config(source.config, len(rows), None if primitives is None else dim, head.activation)
+    config = assembled_config(
+        source.config, len(rows), None if primitives is None else dim, head.activation
+    )
     model = AssembledForMaskedLM(config)
     base_state = {
-        k: v for k, v in source.base_model.state_dict().items() if "word_embeddings" not in k and "pooler" not in k
+        k: v
+        for k, v in source.base_model.state_dict().items()
+        if "word_embeddings" not in k and "pooler" not in k
     }
     missing, unexpected = model.encoder.load_state_dict(base_state, strict=False)
     missing = [k for k in missing if "word_embeddings" not in k]
     if missing or unexpected:
-        raise IncompatibleInputsError(f"encoder weights do not fit: missing {missing}, unexpected {unexpected}")
+        raise IncompatibleInputsError(
+            f"encoder weights do not fit: missing {missing}, unexpected {unexpected}"
+        )
     with torch.no_grad():
         emb = model.word_embeddings
         if primitives is not None:

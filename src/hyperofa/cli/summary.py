@@ -14,9 +14,15 @@ from hyperofa.artifacts import write_json_atomic
 
 log = logging.getLogger(__name__)
 COLUMNS = [
-    ("initializer", "initializer"), ("dim", "dim"), ("copied", None), ("initialized", None),
-    ("random", None), ("mlm_loss_heldout", "mlm↓ held-out"), ("mlm_loss_unseen_languages", "mlm↓ unseen"),
-    ("sr_udhr_top1", "SR top1"), ("sr_udhr_top10", "SR top10"),
+    ("initializer", "initializer"),
+    ("dim", "dim"),
+    ("copied", None),
+    ("initialized", None),
+    ("random", None),
+    ("mlm_loss_heldout", "mlm↓ held-out"),
+    ("mlm_loss_unseen_languages", "mlm↓ unseen"),
+    ("sr_udhr_top1", "SR top1"),
+    ("sr_udhr_top10", "SR top10"),
 ]
 
 
@@ -35,7 +41,11 @@ def collect_rows(root: Path) -> list[dict[str, Any]]:
 def _cell(row: dict[str, Any], name: str) -> str:
     counts, metrics = row.get("counts", {}), row.get("metrics", {})
     if name == "copied":
-        value = sum(counts.get(k, 0) for k in ("copied_exact", "copied_ci", "special")) if counts else None
+        value = (
+            sum(counts.get(k, 0) for k in ("copied_exact", "copied_ci", "special"))
+            if counts
+            else None
+        )
     elif name in ("initialized", "random"):
         value = counts.get(name)
     elif name in ("initializer", "dim"):

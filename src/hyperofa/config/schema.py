@@ -18,7 +18,9 @@ STAGES = ("match", "factorize", "copy", "initialize", "assemble", "evaluate")
 @dataclass
 class ModelConfig:
     name: str = "e5_small"
-    path: str | None = None  # a transformers *ForMaskedLM dir; null = the embedded default (e5-small)
+    path: str | None = (
+        None  # a transformers *ForMaskedLM dir; null = the embedded default (e5-small)
+    )
     tokenizer_path: str | None = None  # source tokenizer; null = the model dir
 
 
@@ -141,11 +143,19 @@ def validate(run: RunConfig) -> None:
     if run.factorize.dim is not None and run.factorize.dim <= 0:
         raise ConfigError("factorize.dim", run.factorize.dim, "null or a positive integer")
     if run.word_vectors.graph.language_scope not in ("all", "run"):
-        raise ConfigError("word_vectors.graph.language_scope", run.word_vectors.graph.language_scope, "all | run")
+        raise ConfigError(
+            "word_vectors.graph.language_scope", run.word_vectors.graph.language_scope, "all | run"
+        )
     if run.word_vectors.unprefixed_keys not in ("error", "english"):
-        raise ConfigError("word_vectors.unprefixed_keys", run.word_vectors.unprefixed_keys, "error | english")
+        raise ConfigError(
+            "word_vectors.unprefixed_keys", run.word_vectors.unprefixed_keys, "error | english"
+        )
     if run.word_vectors.format not in ("auto", "word2vec", "word2vec_binary", "gensim"):
-        raise ConfigError("word_vectors.format", run.word_vectors.format, "auto | word2vec | word2vec_binary | gensim")
+        raise ConfigError(
+            "word_vectors.format",
+            run.word_vectors.format,
+            "auto | word2vec | word2vec_binary | gensim",
+        )
     if not isinstance(run.initializer, dict) or "_target_" not in run.initializer:
         raise ConfigError("initializer", run.initializer, "a config group option with `_target_`")
     if not run.langset.languages:
@@ -153,7 +163,9 @@ def validate(run: RunConfig) -> None:
     if run.tokenizer.path is None and run.tokenizer.vocab_size < 100:
         raise ConfigError("tokenizer.vocab_size", run.tokenizer.vocab_size, "≥ 100 pieces")
     if not 0 < run.eval.mlm_probability < 1:
-        raise ConfigError("eval.mlm_probability", run.eval.mlm_probability, "a probability in (0, 1)")
+        raise ConfigError(
+            "eval.mlm_probability", run.eval.mlm_probability, "a probability in (0, 1)"
+        )
 
 
 def initializer_name(run: RunConfig) -> str:

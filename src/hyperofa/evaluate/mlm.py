@@ -17,8 +17,12 @@ def _batches(tokenizer, texts: Sequence[str], max_length: int, batch_size: int):
     for start in range(0, len(order), batch_size):
         chunk = [texts[i] for i in order[start : start + batch_size]]
         yield tokenizer(
-            chunk, truncation=True, max_length=max_length, padding=True,
-            return_tensors="pt", return_special_tokens_mask=True,
+            chunk,
+            truncation=True,
+            max_length=max_length,
+            padding=True,
+            return_tensors="pt",
+            return_special_tokens_mask=True,
         )
 
 
@@ -44,8 +48,12 @@ def mlm_loss(
     for batch in _batches(tokenizer, texts, max_length, batch_size):
         special = batch["special_tokens_mask"].bool() | (batch["attention_mask"] == 0)
         inputs, labels = mask_tokens(
-            batch["input_ids"], special, tokenizer.mask_token_id, len(tokenizer),
-            mlm_probability, generator,
+            batch["input_ids"],
+            special,
+            tokenizer.mask_token_id,
+            len(tokenizer),
+            mlm_probability,
+            generator,
         )
         out = model(inputs, batch["attention_mask"], labels)
         n = int((labels != -100).sum())
@@ -61,7 +69,9 @@ def heldout_mlm_loss(
     scores = {}
     for lang in tqdm(sorted(texts_by_language), desc="mlm loss", unit="lang", leave=False):
         lang_seed = seed + zlib.crc32(lang.encode())  # independent of which languages are evaluated
-        scores[lang], _ = mlm_loss(model, tokenizer, texts_by_language[lang], seed=lang_seed, **kwargs)
+        scores[lang], _ = mlm_loss(
+            model, tokenizer, texts_by_language[lang], seed=lang_seed, **kwargs
+        )
     finite = [v for v in scores.values() if np.isfinite(v)]
     scores["average"] = float(np.mean(finite)) if finite else float("nan")
     return scores

@@ -36,7 +36,13 @@ def first_layers(encoder, n: int):
 
 @torch.no_grad()
 def embed(
-    encoder, tokenizer, texts: Sequence[str], *, layer: int = 8, max_length: int = 128, batch_size: int = 32
+    encoder,
+    tokenizer,
+    texts: Sequence[str],
+    *,
+    layer: int = 8,
+    max_length: int = 128,
+    batch_size: int = 32,
 ) -> np.ndarray:
     """Sentence vectors (N, D): hidden_states[layer] (0 = embedding output, so 8 = the 8th layer),
     mean-pooled over the attention mask, L2-normalized."""
@@ -44,13 +50,23 @@ def embed(
     out = np.zeros((len(texts), encoder.config.hidden_size), dtype=np.float32)
     for start in range(0, len(order), batch_size):
         idx = order[start : start + batch_size]
-        batch = tokenizer([texts[i] for i in idx], truncation=True, max_length=max_length,
-                          padding=True, return_tensors="pt")
+        batch = tokenizer(
+            [texts[i] for i in idx],
+            truncation=True,
+            max_length=max_length,
+            padding=True,
+            return_tensors="pt",
+        )
         with first_layers(encoder, layer):
-            states = encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                             output_hidden_states=True).hidden_states
+            states = encoder(
+                input_ids=batch["input_ids"],
+                attention_mask=batch["attention_mask"],
+                output_hidden_states=True,
+            ).hidden_states
         if not 0 <= layer < len(states):
-            raise ValueError(f"eval layer {layer}: the model has hidden states 0..{len(states) - 1}")
+            raise ValueError(
+                f"eval layer {layer}: the model has hidden states 0..{len(states) - 1}"
+            )
         out[idx] = mean_pool(states[layer], batch["attention_mask"]).float().numpy()
     out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
     return out
@@ -67,8 +83,12 @@ def top_k_accuracy(
 
 
 def retrieval_scores(
-    encoder, tokenizer, pairs: dict[str, tuple[Sequence[str], Sequence[str]]], *,
-    ks: Sequence[int] = (1, 5, 10), **embed_kwargs,
+    encoder,
+    tokenizer,
+    pairs: dict[str, tuple[Sequence[str], Sequence[str]]],
+    *,
+    ks: Sequence[int] = (1, 5, 10),
+    **embed_kwargs,
 ) -> dict[str, dict[str, float]]:
     """pairs[lang] = (queries in lang, English candidates); query i translates candidate i
     (there may be more candidates than queries). Returns per-language scores
@@ -86,5 +106,7 @@ def retrieval_scores(
         scores[lang] = top_k_accuracy(q, c, np.arange(len(queries)), ks)
     if scores:
         per_language = list(scores.values())
-        scores["average"] = {k: float(np.mean([s[k] for s in per_language])) for k in per_language[0]}
+        scores["average"] = {
+            k: float(np.mean([s[k] for s in per_language])) for k in per_language[0]
+        }
     return scores

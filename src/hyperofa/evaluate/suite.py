@@ -27,18 +27,22 @@ def _metrics(model, tok, run, corpus) -> dict:
         return {lang: ts[:cap] for lang, ts in corpus.texts(languages, "heldout").items()}
 
     if "mlm_heldout" in cfg.tasks:
-        per = heldout_mlm_loss(model, tok, texts(langs), seed=run.seed,
-                               mlm_probability=cfg.mlm_probability, **kw)
+        per = heldout_mlm_loss(
+            model, tok, texts(langs), seed=run.seed, mlm_probability=cfg.mlm_probability, **kw
+        )
         out["mlm_loss_heldout"] = per.pop("average")
         out["per_language"] = {"mlm_loss_heldout": per}
         if unseen:
-            per_u = heldout_mlm_loss(model, tok, texts(unseen), seed=run.seed,
-                                     mlm_probability=cfg.mlm_probability, **kw)
+            per_u = heldout_mlm_loss(
+                model, tok, texts(unseen), seed=run.seed, mlm_probability=cfg.mlm_probability, **kw
+            )
             out["mlm_loss_unseen_languages"] = per_u.pop("average")
             out["per_language"]["mlm_loss_unseen_languages"] = per_u
     if "sr_udhr" in cfg.tasks:
         # queries capped; candidates stay every aligned English paragraph (query i ↔ candidate i)
-        pairs = {lang: (q[:cap], e) for lang, (q, e) in corpus.heldout_pairs([*langs, *unseen]).items()}
+        pairs = {
+            lang: (q[:cap], e) for lang, (q, e) in corpus.heldout_pairs([*langs, *unseen]).items()
+        }
         scores = retrieval_scores(model.encoder, tok, pairs, layer=cfg.layer, **kw)
         average = scores.pop("average", {})
         out.update({f"sr_udhr_{k}": v for k, v in average.items()})
@@ -58,7 +62,13 @@ def evaluate_model(model_art: Artifact, run, src) -> Artifact:
         log.info("evaluate: %s", ", ".join(f"{k} {v:.4f}" for k, v in summary.items()))
         return summary
 
-    config = {"eval": asdict(run.eval), "languages": list(run.langset.languages),
-              "unseen": list(run.langset.heldout_languages), "seed": run.seed,
-              "heldout_articles": list(run.assets.heldout_articles)}
-    return cached_stage(cache_root(), "evaluate", config, {"model": model_art.key, "corpus": src.corpus_key}, build)
+    config = {
+        "eval": asdict(run.eval),
+        "languages": list(run.langset.languages),
+        "unseen": list(run.langset.heldout_languages),
+        "seed": run.seed,
+        "heldout_articles": list(run.assets.heldout_articles),
+    }
+    return cached_stage(
+        cache_root(), "evaluate", config, {"model": model_art.key, "corpus": src.corpus_key}, build
+    )

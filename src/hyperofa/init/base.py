@@ -94,14 +94,21 @@ def initialize(initializer: Initializer, inputs: InitInputs) -> InitResult:
         sel = np.flatnonzero(inputs.copy.kind == kind)
         rows[sel] = inputs.source_rows[inputs.copy.source_id[sel]]
         provenance[sel] = prov
-    result = InitResult(rows=rows, provenance=provenance, metrics=dict(getattr(initializer, "metrics", {})))
+    result = InitResult(
+        rows=rows, provenance=provenance, metrics=dict(getattr(initializer, "metrics", {}))
+    )
     c = result.counts()
     log.info(
         "initialize[%s]: %s target, %s copied (%s exact, %s case-insensitive, %s special), "
         "%s initialized, %s random",
-        initializer.name, f"{inputs.num_target:,}",
-        f"{c['copied_exact'] + c['copied_ci'] + c['special']:,}", f"{c['copied_exact']:,}",
-        f"{c['copied_ci']:,}", f"{c['special']:,}", f"{c['initialized']:,}", f"{c['random']:,}",
+        initializer.name,
+        f"{inputs.num_target:,}",
+        f"{c['copied_exact'] + c['copied_ci'] + c['special']:,}",
+        f"{c['copied_exact']:,}",
+        f"{c['copied_ci']:,}",
+        f"{c['special']:,}",
+        f"{c['initialized']:,}",
+        f"{c['random']:,}",
     )
     return result
 

@@ -34,13 +34,18 @@ def intrinsic_comparison(
     """Cosine and normalized L1 of predicted vs true source rows on held-out source tokens, for
     hyperofa, for ofa (those tokens removed from its candidates) and for random rows."""
     true = inputs.source_rows[test_ids]
-    held_out = dataclasses.replace(inputs, source_has_vector=inputs.source_has_vector.copy(),
-                                   target_vectors=inputs.source_vectors)
+    held_out = dataclasses.replace(
+        inputs,
+        source_has_vector=inputs.source_has_vector.copy(),
+        target_vectors=inputs.source_vectors,
+    )
     held_out.source_has_vector[test_ids] = False
     predictions = {
         "hyperofa": hyperofa_rows,
         "ofa": ofa.fill(held_out, test_ids),
-        "random": random_rows(inputs.source_rows, len(test_ids), np.random.default_rng(inputs.seed)),
+        "random": random_rows(
+            inputs.source_rows, len(test_ids), np.random.default_rng(inputs.seed)
+        ),
     }
     out = {}
     for name, pred in predictions.items():
@@ -67,8 +72,13 @@ class HyperOFAInitializer:
             )
 
     def run_dir(self, inputs: InitInputs) -> Path:
-        config = {"model": dataclasses.asdict(self.model_cfg), "train": dataclasses.asdict(self.train_cfg)}
-        return cache_root() / "hypernet" / cache_key("hypernet", config, inputs.extras.get("keys", {}))
+        config = {
+            "model": dataclasses.asdict(self.model_cfg),
+            "train": dataclasses.asdict(self.train_cfg),
+        }
+        return (
+            cache_root() / "hypernet" / cache_key("hypernet", config, inputs.extras.get("keys", {}))
+        )
 
     def fill(self, inputs: InitInputs, token_ids: np.ndarray) -> np.ndarray:
         sw, tw = inputs.source_words, inputs.target_words
@@ -76,8 +86,13 @@ class HyperOFAInitializer:
         # the source map may cover more ids than the rows (unused embedding rows): train on rows only
         n = len(inputs.source_rows)
         result = train_hypernet(
-            sw.indptr[: n + 1], sw.indices[: sw.indptr[n]], inputs.word_vectors, inputs.source_rows,
-            self.model_cfg, self.train_cfg, run_dir,
+            sw.indptr[: n + 1],
+            sw.indices[: sw.indptr[n]],
+            inputs.word_vectors,
+            inputs.source_rows,
+            self.model_cfg,
+            self.train_cfg,
+            run_dir,
         )
         rows = predict(result.model, tw.indptr, tw.indices, token_ids)
         test_ids = result.splits["test"]
@@ -89,8 +104,10 @@ class HyperOFAInitializer:
             "hypernet_test_tokens": len(test_ids),
         }
         write_json_atomic(run_dir / "intrinsic.json", self.metrics)
-        log.info("hyperofa intrinsic (test source tokens): %s",
-                 ", ".join(f"{k} {v:.4f}" for k, v in self.metrics.items() if k.startswith("intrinsic")))
+        log.info(
+            "hyperofa intrinsic (test source tokens): %s",
+            ", ".join(f"{k} {v:.4f}" for k, v in self.metrics.items() if k.startswith("intrinsic")),
+        )
         return rows
 
 

@@ -14,7 +14,15 @@ log = logging.getLogger(__name__)
 
 NO_SOURCE = -1
 # roles whose source counterpart a target special token maps to, whatever its surface form
-SPECIAL_ROLES = ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
+SPECIAL_ROLES = (
+    "bos_token",
+    "eos_token",
+    "unk_token",
+    "sep_token",
+    "pad_token",
+    "cls_token",
+    "mask_token",
+)
 
 
 class CopyKind:
@@ -84,8 +92,11 @@ def overlapping_tokens(
     c = result.counts()
     log.info(
         "copy: %s source, %s target, %s exact, %s case-insensitive, %s special",
-        f"{len(source_tokens):,}", f"{len(target_tokens):,}", f"{c['copied_exact']:,}",
-        f"{c['copied_ci']:,}", f"{c['special']:,}",
+        f"{len(source_tokens):,}",
+        f"{len(target_tokens):,}",
+        f"{c['copied_exact']:,}",
+        f"{c['copied_ci']:,}",
+        f"{c['special']:,}",
     )
     return result
 

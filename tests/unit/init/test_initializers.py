@@ -19,8 +19,12 @@ def _inputs(seed=0, n_src=40, n_tgt=30, d=6, k=5):
     source_id[10:12], kind[10:12] = [20, 21], CopyKind.CASE_INSENSITIVE
     return InitInputs(
         source_rows=rng.normal(2.0, 3.0, size=(n_src, k)).astype(np.float32),
-        copy=CopyMap(source_id, kind), source_vectors=src_vec, source_has_vector=src_has,
-        target_vectors=tgt_vec, target_has_vector=tgt_has, seed=seed,
+        copy=CopyMap(source_id, kind),
+        source_vectors=src_vec,
+        source_has_vector=src_has,
+        target_vectors=tgt_vec,
+        target_has_vector=tgt_has,
+        seed=seed,
     )
 
 
@@ -53,7 +57,9 @@ def test_ofa_weights_are_convex_and_peaked_at_low_temperature():
     # a convex combination stays inside the hull of its neighbours
     inp = _inputs()
     rows = ofa.build(top_k=3, temperature=1.0, use_gpu=False).fill(inp, np.arange(5))
-    assert np.all(rows <= inp.source_rows.max(0) + 1e-5) and np.all(rows >= inp.source_rows.min(0) - 1e-5)
+    assert np.all(rows <= inp.source_rows.max(0) + 1e-5) and np.all(
+        rows >= inp.source_rows.min(0) - 1e-5
+    )
 
 
 def test_initialize_copies_then_fills_then_random_and_counts_sum():
