@@ -40,9 +40,9 @@ def unigram_tokenizer(pieces: Sequence[str], with_mask: bool = True) -> PreTrain
     )
 
 
-def tiny_bert(vocab_size: int, hidden: int = 16, seed: int = 0) -> BertForMaskedLM:
+def _tiny(config_cls, model_cls, vocab_size: int, hidden: int, seed: int, **extra):
     torch.manual_seed(seed)
-    cfg = BertConfig(
+    cfg = config_cls(
         vocab_size=vocab_size,
         hidden_size=hidden,
         num_hidden_layers=2,
@@ -51,21 +51,14 @@ def tiny_bert(vocab_size: int, hidden: int = 16, seed: int = 0) -> BertForMasked
         max_position_embeddings=64,
         hidden_dropout_prob=0.0,
         attention_probs_dropout_prob=0.0,
+        **extra,
     )
-    return BertForMaskedLM(cfg).eval()
+    return model_cls(cfg).eval()
+
+
+def tiny_bert(vocab_size: int, hidden: int = 16, seed: int = 0) -> BertForMaskedLM:
+    return _tiny(BertConfig, BertForMaskedLM, vocab_size, hidden, seed)
 
 
 def tiny_xlmr(vocab_size: int, hidden: int = 16, seed: int = 0) -> XLMRobertaForMaskedLM:
-    torch.manual_seed(seed)
-    cfg = XLMRobertaConfig(
-        vocab_size=vocab_size,
-        hidden_size=hidden,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=32,
-        max_position_embeddings=64,
-        hidden_dropout_prob=0.0,
-        attention_probs_dropout_prob=0.0,
-        pad_token_id=1,
-    )
-    return XLMRobertaForMaskedLM(cfg).eval()
+    return _tiny(XLMRobertaConfig, XLMRobertaForMaskedLM, vocab_size, hidden, seed, pad_token_id=1)
