@@ -1,0 +1,265 @@
+"""Text → packed MLM blocks, language sampling by temperature, and the checks run before training.
+
+Pure functions over arrays: no Lightning, no logging. A block is `[CLS] t_1 … t_{L-2} [SEP]` cut
+from one language's texts concatenated with a separator between them (RoBERTa's FULL-SENTENCES);
+the last block of a language may be shorter and is padded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hyperofa.errors import ConfigError, EmptyInputError, IncompatibleInputsError, MissingPathError
+from hyperofa.pretrain.config import PretrainConfig, check_pretrain_config
+
+# model types whose position ids start after the padding index (`padding_idx + 1`)
+OFFSET_POSITION_MODELS = ("roberta", "xlm-roberta", "xlm-roberta-xl", "camembert", "longformer")
+
+
+def texts_from_dir(directory: str | Path, suffix: str = ".txt") -> dict[str, list[str]]:
+    """`<dir>/<lang>.txt`, one text per line → language → texts."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise MissingPathError("pretrain text dir", directory, f"a dir of <lang>{suffix} files")
+    return {
+        path.name.removesuffix(suffix): path.read_text(encoding="utf-8").splitlines()
+        for path in sorted(directory.glob(f"*{suffix}"))
+    }
+
+
+def texts_from_dataset(
+    dataset: Any, text_column: str = "text", lang_column: str = "lang"
+) -> dict[str, list[str]]:
+    """A `datasets.Dataset` (or any table with `column_names`) with text and language columns."""
+    for column in (text_column, lang_column):
+        if column not in dataset.column_names:
+            raise IncompatibleInputsError(
+                f"dataset has no `{column}` column: {dataset.column_names}"
+            )
+    out: dict[str, list[str]] = {}
+    for text, lang in zip(dataset[text_column], dataset[lang_column], strict=True):
+        out.setdefault(str(lang), []).append(text)
+    return out
+
+
+def load_texts(source: Mapping[str, Sequence[str]] | str | Path | Any) -> dict[str, list[str]]:
+    """language → texts from a mapping, a dir of `<lang>.txt` files, or a `datasets` dataset."""
+    if isinstance(source, Mapping):
+        return {str(k): list(v) for k, v in source.items()}
+    if isinstance(source, str | Path):
+        return texts_from_dir(source)
+    return texts_from_dataset(source)
+
+
+def clean_texts(texts: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    """Strip each text and drop the empty ones (the only filter)."""
+    return {lang: [t.strip() for t in ts if t and t.strip()] for lang, ts in texts.items()}
+
+
+def check_texts(train: Mapping[str, Sequence[str]], val: Mapping[str, Sequence[str]]) -> None:
+    """EmptyInputError when the (cleaned) corpus is empty, or a training language has no train or
+    no held-out text; each message names the languages."""
+    if not any(train.values()):
+        raise EmptyInputError(
+            f"the pre-training corpus is empty after dropping blank texts ({len(train)} languages)"
+        )
+    no_train = sorted(lang for lang, ts in train.items() if not ts)
+    if no_train:
+        raise EmptyInputError(f"no pre-training text for languages {no_train} of the language set")
+    no_val = sorted(lang for lang in train if not val.get(lang))
+    if no_val:
+        raise EmptyInputError(
+            f"no held-out (validation) text for languages {no_val} of the language set"
+        )
+
+
+def max_sequence_length(model_config: Any) -> int:
+    """Longest input the model's position embeddings allow (RoBERTa-style models lose
+    `pad_token_id + 1` positions to their offset)."""
+    positions = int(model_config.max_position_embeddings)
+    if getattr(model_config, "model_type", "") in OFFSET_POSITION_MODELS:
+        positions -= int(getattr(model_config, "pad_token_id", 1) or 0) + 1
+    return positions
+
+
+def check_max_length(max_length: int, model_config: Any) -> None:
+    limit = max_sequence_length(model_config)
+    if max_length > limit:
+        raise ConfigError(
+            "pretrain.max_length",
+            max_length,
+            f"<= {limit}, the model's positions (max_position_embeddings "
+            f"{model_config.max_position_embeddings}, {model_config.model_type})",
+        )
+
+
+@dataclass(frozen=True)
+class SpecialIds:
+    """Token ids the packer and the masker need."""
+
+    start: int  # [CLS] / <s>
+    end: int  # [SEP] / </s>, also between texts
+    pad: int
+    mask: int
+    vocab_size: int  # len(tokenizer): random replacements are drawn below it
+    special: frozenset[int]
+
+    @classmethod
+    def from_tokenizer(cls, tokenizer: Any) -> SpecialIds:
+        start = (
+            tokenizer.cls_token_id if tokenizer.cls_token_id is not None else tokenizer.bos_token_id
+        )
+        end = (
+            tokenizer.sep_token_id if tokenizer.sep_token_id is not None else tokenizer.eos_token_id
+        )
+        ids = {
+            "start (cls/bos)": start,
+            "end (sep/eos)": end,
+            "pad": tokenizer.pad_token_id,
+            "mask": tokenizer.mask_token_id,
+        }
+        missing = [name for name, i in ids.items() if i is None]
+        if missing:
+            raise IncompatibleInputsError(f"the tokenizer has no {missing} token: MLM needs them")
+        special = frozenset(int(i) for i in tokenizer.all_special_ids)
+        return cls(
+            int(start),
+            int(end),
+            int(tokenizer.pad_token_id),
+            int(tokenizer.mask_token_id),
+            len(tokenizer),
+            special | {int(start), int(end), int(tokenizer.pad_token_id)},
+        )
+
+
+@dataclass(frozen=True)
+class PackedBlocks:
+    """input_ids [N, L] int32 (padded), lengths [N] (real tokens), language [N] (index into
+    `languages`)."""
+
+    input_ids: np.ndarray
+    lengths: np.ndarray
+    language: np.ndarray
+    languages: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+    def counts(self) -> np.ndarray:
+        """Blocks per language [len(languages)]."""
+        return np.bincount(self.language, minlength=len(self.languages))
+
+    def limit_per_language(self, n: int | None) -> PackedBlocks:
+        """The first `n` blocks of each language (all when n is None)."""
+        if n is None:
+            return self
+        rank = np.zeros(len(self), dtype=np.int64)
+        for lang in range(len(self.languages)):
+            where = np.flatnonzero(self.language == lang)
+            rank[where] = np.arange(len(where))
+        keep = rank < n
+        return PackedBlocks(
+            self.input_ids[keep], self.lengths[keep], self.language[keep], self.languages
+        )
+
+
+def pack_stream(
+    stream: np.ndarray, max_length: int, ids: SpecialIds
+) -> tuple[np.ndarray, np.ndarray]:
+    """One token stream [T] → blocks [ceil(T/(L-2)), L] with start/end per block, and lengths."""
+    body = max_length - 2
+    n = -(-len(stream) // body)
+    blocks = np.full((n, max_length), ids.pad, dtype=np.int32)
+    lengths = np.empty(n, dtype=np.int32)
+    for i in range(n):
+        chunk = stream[i * body : (i + 1) * body]
+        blocks[i, 0], blocks[i, 1 + len(chunk)] = ids.start, ids.end
+        blocks[i, 1 : 1 + len(chunk)] = chunk
+        lengths[i] = len(chunk) + 2
+    return blocks, lengths
+
+
+def _language_stream(tokenizer: Any, texts: Sequence[str], end: int) -> np.ndarray:
+    pieces = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+    stream: list[int] = []
+    for i, piece in enumerate(pieces):
+        if i:
+            stream.append(end)
+        stream.extend(piece)
+    return np.asarray(stream, dtype=np.int32)
+
+
+def pack_corpus(
+    tokenizer: Any, texts: Mapping[str, Sequence[str]], max_length: int, languages: Sequence[str]
+) -> PackedBlocks:
+    """Tokenize and pack each language of `texts` separately; `languages` fixes the index order
+    (a language of `texts` not in it is an error)."""
+    ids = SpecialIds.from_tokenizer(tokenizer)
+    index = {lang: i for i, lang in enumerate(languages)}
+    parts, lengths, language = [], [], []
+    for lang in sorted(texts, key=index.__getitem__):
+        stream = _language_stream(tokenizer, texts[lang], ids.end)
+        if not len(stream):
+            continue
+        blocks, lens = pack_stream(stream, max_length, ids)
+        parts.append(blocks)
+        lengths.append(lens)
+        language.append(np.full(len(blocks), index[lang], dtype=np.int16))
+    if not parts:
+        raise EmptyInputError("no tokens left to pack: every text tokenized to nothing")
+    return PackedBlocks(
+        np.concatenate(parts), np.concatenate(lengths), np.concatenate(language), tuple(languages)
+    )
+
+
+def temperature_probabilities(counts: np.ndarray, alpha: float) -> np.ndarray:
+    """p_l ∝ n_l^α over languages with n_l > 0 (α = 1 proportional, α = 0 uniform) [L]."""
+    counts = np.asarray(counts, dtype=np.float64)
+    weights = np.where(counts > 0, np.power(np.maximum(counts, 1e-300), alpha), 0.0)
+    return weights / weights.sum()
+
+
+def epoch_order(
+    block_language: np.ndarray, probabilities: np.ndarray, num_samples: int, seed: int, epoch: int
+) -> np.ndarray:
+    """Block indices of one epoch [num_samples]: a language drawn from `probabilities` per sample,
+    then that language's blocks in shuffled passes (each pass a new permutation).
+
+    block_language [N]: the language index of each block. Deterministic in (seed, epoch).
+    """
+    rng = np.random.default_rng([seed, epoch])
+    langs = rng.choice(len(probabilities), size=num_samples, p=probabilities)
+    order = np.empty(num_samples, dtype=np.int64)
+    for lang in range(len(probabilities)):
+        where = np.flatnonzero(langs == lang)
+        if not len(where):
+            continue
+        blocks = np.flatnonzero(block_language == lang)
+        passes = -(-len(where) // len(blocks))
+        perms = np.argsort(rng.random((passes, len(blocks))), axis=1).ravel()[: len(where)]
+        order[where] = blocks[perms]
+    return order
+
+
+def prepare_data(
+    model_config: Any, tokenizer: Any, train_texts: Any, val_texts: Any, cfg: PretrainConfig
+) -> tuple[PackedBlocks, PackedBlocks, SpecialIds]:
+    """Every input check, then packed train and held-out blocks; raises named errors only."""
+    check_pretrain_config(cfg)
+    check_max_length(cfg.max_length, model_config)
+    ids = SpecialIds.from_tokenizer(tokenizer)
+    if ids.vocab_size > model_config.vocab_size:
+        raise IncompatibleInputsError(
+            f"the tokenizer has {ids.vocab_size} tokens but the model's vocabulary {model_config.vocab_size}"
+        )
+    train, val = clean_texts(load_texts(train_texts)), clean_texts(load_texts(val_texts))
+    check_texts(train, val)
+    languages = sorted(train) + sorted(set(val) - set(train))
+    train_blocks = pack_corpus(tokenizer, train, cfg.max_length, languages)
+    val_blocks = pack_corpus(tokenizer, val, cfg.max_length, languages)
+    return train_blocks, val_blocks.limit_per_language(cfg.val_max_blocks_per_language), ids

@@ -1,0 +1,196 @@
+"""Packed blocks → masked MLM batches, with a resumable temperature sampler.
+
+Every random choice is keyed, not drawn from a shared stream: the epoch's block order by
+(seed, epoch), each block's mask by (seed, epoch, stream index). A resumed run therefore sees the
+same batches as an uninterrupted one once the sampler's position is restored; the datamodule
+advances that position only when a training batch actually reaches the model (prefetched batches
+do not count) and saves it in every checkpoint (`state_dict`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from hyperofa.masking import mask_tokens
+from hyperofa.pretrain.config import PretrainConfig, accumulation
+from hyperofa.pretrain.data import PackedBlocks, SpecialIds, epoch_order, temperature_probabilities
+
+VALIDATION_EPOCH = -1  # the `epoch` of validation items: their masks never change
+Key = tuple[int, int, int]  # (epoch, stream index, block index)
+
+
+def keyed_seed(*parts: int) -> int:
+    """A well-mixed 63-bit seed for a tuple of non-negative ints."""
+    state = np.random.SeedSequence([int(p) for p in parts]).generate_state(2, dtype=np.uint32)
+    return int(state[0]) << 31 | int(state[1]) >> 1
+
+
+class TemperatureSampler(Sampler[Key]):
+    """This rank's share of an epoch of `num_samples` (all ranks) keys, from `position` on.
+
+    Stream index i goes to rank i mod world_size. State: `epoch` and `position` (stream indices
+    consumed by all ranks together), so a resume may even change the number of ranks.
+    """
+
+    def __init__(
+        self,
+        block_language: np.ndarray,
+        probabilities: np.ndarray,
+        num_samples: int,
+        seed: int,
+        rank: int = 0,
+        world_size: int = 1,
+    ):
+        self.block_language, self.probabilities = block_language, probabilities
+        self.num_samples, self.seed = num_samples, seed
+        self.rank, self.world_size = rank, world_size
+        self.epoch, self.position = 0, 0
+        self._cached: tuple[int, np.ndarray] | None = None
+
+    def order(self, epoch: int) -> np.ndarray:
+        """Block index per stream index of `epoch` [num_samples]."""
+        if self._cached is None or self._cached[0] != epoch:
+            args = (self.block_language, self.probabilities, self.num_samples, self.seed, epoch)
+            self._cached = (epoch, epoch_order(*args))
+        return self._cached[1]
+
+    def __len__(self) -> int:
+        return len(range(self.rank, self.num_samples, self.world_size))
+
+    def __iter__(self) -> Iterator[Key]:
+        epoch, order = self.epoch, self.order(self.epoch)
+        for index in range(self.position + self.rank, self.num_samples, self.world_size):
+            yield epoch, index, int(order[index])
+
+    def set_epoch(self, epoch: int) -> None:
+        """Called by Lightning at each epoch start; a new epoch starts from its first key."""
+        if epoch != self.epoch:
+            self.epoch, self.position = epoch, 0
+
+    def consumed(self, index: int) -> None:
+        """This rank has trained on stream index `index`: the next round starts after it."""
+        self.position = max(self.position, index - self.rank + self.world_size)
+
+    def state_dict(self) -> dict[str, int]:
+        return {
+            "epoch": self.epoch,
+            "position": self.position,
+            "seed": self.seed,
+            "num_samples": self.num_samples,
+        }
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        self.epoch, self.position = int(state["epoch"]), int(state["position"])
+
+
+class MaskedBlocks(Dataset):
+    """Key (epoch, stream index, block) → one masked block: input_ids, attention_mask, labels
+    [L] int64, and language, epoch, index (scalars). The mask depends on the key only."""
+
+    def __init__(self, blocks: PackedBlocks, ids: SpecialIds, mlm_probability: float, seed: int):
+        self.blocks, self.ids, self.mlm_probability, self.seed = blocks, ids, mlm_probability, seed
+        self._special = np.array(sorted(ids.special), dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.blocks)
+
+    def __getitem__(self, key: Key) -> dict[str, torch.Tensor]:
+        epoch, index, block = key
+        row = torch.from_numpy(self.blocks.input_ids[block].astype(np.int64))
+        length = int(self.blocks.lengths[block])
+        attention = torch.arange(len(row)) < length
+        special = torch.from_numpy(np.isin(row.numpy(), self._special)) | ~attention
+        generator = torch.Generator().manual_seed(keyed_seed(self.seed, epoch + 1, index))
+        inputs, labels = mask_tokens(
+            row[None],
+            special[None],
+            self.ids.mask,
+            self.ids.vocab_size,
+            self.mlm_probability,
+            generator,
+        )
+        return {
+            "input_ids": inputs[0],
+            "attention_mask": attention.long(),
+            "labels": labels[0],
+            "language": torch.tensor(int(self.blocks.language[block])),
+            "epoch": torch.tensor(epoch),
+            "index": torch.tensor(index),
+        }
+
+
+class MLMDataModule(pl.LightningDataModule):
+    """Train: temperature-sampled, masked, resumable; validation: every held-out block once per
+    check, fixed masks, sharded over ranks without duplicates."""
+
+    def __init__(
+        self, train: PackedBlocks, val: PackedBlocks, ids: SpecialIds, cfg: PretrainConfig
+    ):
+        super().__init__()
+        self.train_blocks, self.val_blocks, self.ids, self.cfg = train, val, ids, cfg
+        self.probabilities = temperature_probabilities(train.counts(), cfg.alpha)
+        self.sampler: TemperatureSampler | None = None
+        self._pending_state: dict[str, int] | None = None
+
+    def _rank_world(self) -> tuple[int, int]:
+        trainer = self.trainer
+        return (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.sampler is not None:
+            return
+        rank, world = self._rank_world()
+        per_rank = self.cfg.max_steps * accumulation(self.cfg, world) * self.cfg.batch_size
+        self.sampler = TemperatureSampler(
+            self.train_blocks.language,
+            self.probabilities,
+            per_rank * world,
+            self.cfg.seed,
+            rank,
+            world,
+        )
+        if self._pending_state is not None:
+            self.sampler.load_state_dict(self._pending_state)
+
+    def _dataset(self, blocks: PackedBlocks) -> MaskedBlocks:
+        return MaskedBlocks(blocks, self.ids, self.cfg.mlm_probability, self.cfg.seed)
+
+    def train_dataloader(self) -> DataLoader:
+        self.setup()
+        return DataLoader(
+            self._dataset(self.train_blocks),
+            batch_size=self.cfg.batch_size,
+            sampler=self.sampler,
+            num_workers=self.cfg.num_workers,
+        )
+
+    def val_dataloader(self) -> DataLoader:
+        rank, world = self._rank_world()
+        keys = [(VALIDATION_EPOCH, i, i) for i in range(rank, len(self.val_blocks), world)]
+        return DataLoader(
+            self._dataset(self.val_blocks),
+            batch_size=self.cfg.batch_size,
+            sampler=keys,
+            num_workers=self.cfg.num_workers,
+        )
+
+    def on_after_batch_transfer(self, batch: dict[str, torch.Tensor], dataloader_idx: int) -> Any:
+        if self.sampler is not None and int(batch["epoch"][0]) != VALIDATION_EPOCH:
+            self.sampler.consumed(int(batch["index"].max()))
+        return batch
+
+    def state_dict(self) -> dict[str, int]:
+        if self.sampler is not None:
+            return self.sampler.state_dict()
+        return dict(self._pending_state or {})
+
+    def load_state_dict(self, state_dict: dict[str, int]) -> None:
+        self._pending_state = dict(state_dict)
+        if self.sampler is not None:
+            self.sampler.load_state_dict(state_dict)

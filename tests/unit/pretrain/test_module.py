@@ -1,0 +1,83 @@
+import random
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from hyperofa.assemble.modeling import AssembledForMaskedLM
+from hyperofa.pretrain.data import SpecialIds, pack_corpus
+from hyperofa.pretrain.datamodule import MaskedBlocks
+from hyperofa.pretrain.module import (
+    MLMModule,
+    decay_groups,
+    rng_state,
+    set_rng_state,
+    warmup_linear_decay,
+)
+from tests.unit.pretrain.conftest import make_texts, tiny_config
+
+
+def _batch(tokenizer, n=6, seed=0):
+    blocks = pack_corpus(tokenizer, make_texts(6), 24, ["aaa", "bbb", "ccc"])
+    data = MaskedBlocks(blocks, SpecialIds.from_tokenizer(tokenizer), 0.15, seed)
+    items = [data[(0, i, i % len(blocks))] for i in range(n)]
+    return {k: torch.stack([it[k] for it in items]) for k in items[0]}
+
+
+@pytest.mark.parametrize("kind", ["plain", "factorized"])
+def test_logits_at_masked_positions_give_the_full_logits_loss(model_dirs, tokenizer, kind):
+    model = AssembledForMaskedLM.from_pretrained(model_dirs[kind])
+    batch = _batch(tokenizer)
+    labels = batch["labels"]
+    selected = labels != -100
+    with torch.no_grad():
+        part = model(batch["input_ids"], batch["attention_mask"], labels)
+        full = model(batch["input_ids"], batch["attention_mask"])["logits"]  # [B, L, V]
+    assert part["logits"].shape == (int(selected.sum()), len(tokenizer))
+    torch.testing.assert_close(part["logits"], full[selected])
+    reference = F.cross_entropy(full.flatten(0, 1), labels.flatten(), ignore_index=-100)
+    torch.testing.assert_close(part["loss"], reference)
+
+
+def test_validation_losses_per_language_equal_a_brute_force_mean(model_dirs, tokenizer):
+    model = AssembledForMaskedLM.from_pretrained(model_dirs["plain"])
+    module = MLMModule(model, tiny_config(), ["aaa", "bbb", "ccc"])
+    batch = _batch(tokenizer, n=9)
+    module.on_validation_epoch_start()
+    with torch.no_grad():
+        module.validation_step(batch, 0)
+        full = model(batch["input_ids"], batch["attention_mask"])["logits"]
+    token_loss = F.cross_entropy(
+        full.transpose(1, 2), batch["labels"], ignore_index=-100, reduction="none"
+    )
+    for lang in range(3):
+        rows = batch["language"] == lang
+        chosen = (batch["labels"] != -100) & rows[:, None]
+        want = token_loss[chosen].double().mean()
+        got = module._val_sum[lang] / module._val_count[lang]
+        torch.testing.assert_close(got, want, atol=1e-6, rtol=1e-6)
+
+
+def test_warmup_then_linear_decay_never_runs_at_zero():
+    lrs = [warmup_linear_decay(s, 3, 10) for s in range(10)]
+    assert lrs[:4] == [0.25, 0.5, 0.75, 1.0]
+    assert all(a > b for a, b in zip(lrs[3:], lrs[4:], strict=False))
+    assert lrs[-1] == pytest.approx(1 / 7)
+    assert warmup_linear_decay(0, 0, 4) == 1.0
+
+
+def test_biases_and_norms_are_not_decayed(model_dirs):
+    model = AssembledForMaskedLM.from_pretrained(model_dirs["factorized"])
+    decayed, plain = decay_groups(model, 0.01)
+    assert model.bias in [p for p in plain["params"]] and plain["weight_decay"] == 0.0
+    assert model.word_embeddings.coordinates.weight in decayed["params"]
+    assert len(decayed["params"]) + len(plain["params"]) == len(list(model.parameters()))
+
+
+def test_rng_state_round_trips():
+    state = rng_state()
+    a = (random.random(), np.random.rand(), torch.rand(1))
+    set_rng_state(state)
+    b = (random.random(), np.random.rand(), torch.rand(1))
+    assert a[:2] == b[:2] and torch.equal(a[2], b[2])
