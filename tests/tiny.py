@@ -16,6 +16,16 @@ from transformers import (
 )
 
 SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]
+# XLM-R's special-token roles, for wrapping a raw tokenizer in PreTrainedTokenizerFast
+XLMR_SPECIALS = {
+    "bos_token": "<s>",
+    "eos_token": "</s>",
+    "unk_token": "<unk>",
+    "pad_token": "<pad>",
+    "cls_token": "<s>",
+    "sep_token": "</s>",
+    "mask_token": "<mask>",
+}
 
 
 def unigram_tokenizer(pieces: Sequence[str], with_mask: bool = True) -> PreTrainedTokenizerFast:
@@ -29,14 +39,7 @@ def unigram_tokenizer(pieces: Sequence[str], with_mask: bool = True) -> PreTrain
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always")
     tok.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="always")
     return PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        bos_token="<s>",
-        eos_token="</s>",
-        unk_token="<unk>",
-        pad_token="<pad>",
-        cls_token="<s>",
-        sep_token="</s>",
-        mask_token="<mask>" if with_mask else None,
+        tokenizer_object=tok, **{**XLMR_SPECIALS, "mask_token": "<mask>" if with_mask else None}
     )
 
 

@@ -15,7 +15,7 @@ from hyperofa.assets.udhr import words
 from hyperofa.cli import CONF_DIR
 from hyperofa.config.schema import AssetsConfig, RunConfig, to_run_config
 from hyperofa.wordvec.io import WordVectors, save_word_vectors
-from tests.tiny import tiny_bert
+from tests.tiny import XLMR_SPECIALS, tiny_bert
 
 LANGS = ["mlt", "quy", "kbd", "div"]
 UNSEEN = ["fon"]
@@ -23,16 +23,7 @@ UNSEEN = ["fon"]
 
 def xlmr_tokenizer() -> PreTrainedTokenizerFast:
     _, tokenizer_json = embedded_e5_files()
-    return PreTrainedTokenizerFast(
-        tokenizer_file=str(tokenizer_json),
-        bos_token="<s>",
-        eos_token="</s>",
-        unk_token="<unk>",
-        pad_token="<pad>",
-        cls_token="<s>",
-        sep_token="</s>",
-        mask_token="<mask>",
-    )
+    return PreTrainedTokenizerFast(tokenizer_file=str(tokenizer_json), **XLMR_SPECIALS)
 
 
 @pytest.fixture(scope="session")

@@ -12,18 +12,20 @@ from tqdm.auto import tqdm
 from hyperofa.masking import mask_tokens
 
 
-def _batches(tokenizer, texts: Sequence[str], max_length: int, batch_size: int):
-    order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths → less padding
+def length_sorted_batches(tokenizer, texts: Sequence[str], max_length: int, batch_size: int):
+    """Yield (positions in `texts`, padded encoding) in batches of similar length (less padding)."""
+    order = np.argsort([len(t) for t in texts], kind="stable")
     for start in range(0, len(order), batch_size):
-        chunk = [texts[i] for i in order[start : start + batch_size]]
-        yield tokenizer(
-            chunk,
+        idx = order[start : start + batch_size]
+        encoding = tokenizer(
+            [texts[i] for i in idx],
             truncation=True,
             max_length=max_length,
             padding=True,
             return_tensors="pt",
             return_special_tokens_mask=True,
         )
+        yield idx, encoding
 
 
 @torch.no_grad()
@@ -45,7 +47,7 @@ def mlm_loss(
     model.eval()
     generator = torch.Generator().manual_seed(seed)
     total, count = 0.0, 0
-    for batch in _batches(tokenizer, texts, max_length, batch_size):
+    for _, batch in length_sorted_batches(tokenizer, texts, max_length, batch_size):
         special = batch["special_tokens_mask"].bool() | (batch["attention_mask"] == 0)
         inputs, labels = mask_tokens(
             batch["input_ids"],

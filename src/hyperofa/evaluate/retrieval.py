@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from hyperofa.evaluate.mlm import length_sorted_batches
 from hyperofa.knn import CosineIndex
 
 
@@ -46,17 +47,8 @@ def embed(
 ) -> np.ndarray:
     """Sentence vectors (N, D): hidden_states[layer] (0 = embedding output, so 8 = the 8th layer),
     mean-pooled over the attention mask, L2-normalized."""
-    order = np.argsort([len(t) for t in texts], kind="stable")
     out = np.zeros((len(texts), encoder.config.hidden_size), dtype=np.float32)
-    for start in range(0, len(order), batch_size):
-        idx = order[start : start + batch_size]
-        batch = tokenizer(
-            [texts[i] for i in idx],
-            truncation=True,
-            max_length=max_length,
-            padding=True,
-            return_tensors="pt",
-        )
+    for idx, batch in length_sorted_batches(tokenizer, texts, max_length, batch_size):
         with first_layers(encoder, layer):
             states = encoder(
                 input_ids=batch["input_ids"],
