@@ -34,6 +34,10 @@ class UDHRCorpus:
             return [language]
         return sorted(c for c, ps in self._by_code.items() if ps[0].lang == language)
 
+    def languages(self) -> list[str]:
+        """Every ISO 639-3 language with a declaration."""
+        return sorted({ps[0].lang for ps in self._by_code.values()})
+
     def check(
         self, languages: Sequence[str], key: str, splits: Sequence[str] = ("train", "heldout")
     ) -> None:

@@ -1,4 +1,5 @@
-"""One run: match → factorize → copy → initialize → assemble → evaluate, each a cached stage.
+"""One run: match → factorize → copy → initialize → assemble → [pretrain] → evaluate, each a
+cached stage.
 
 `run(cfg)` is what the Hydra entry point and the tests call. Every check that needs no heavy work
 (paths, sizes, dims, language text) happens before the first heavy stage.
@@ -8,23 +9,27 @@ from __future__ import annotations
 
 import logging
 import random
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from transformers import AutoModelForMaskedLM
+from transformers import AutoConfig, AutoModelForMaskedLM
 
 from hyperofa import stages
 from hyperofa.artifacts import Artifact, cached_stage, write_json_atomic
 from hyperofa.assemble.build import assemble, source_embeddings, source_head, target_bias
 from hyperofa.assemble.modeling import AssembledForMaskedLM
 from hyperofa.config.schema import STAGES, RunConfig, initializer_name
-from hyperofa.evaluate.suite import evaluate_model
+from hyperofa.evaluate.suite import check_tasks, evaluate_model
 from hyperofa.init.base import InitInputs, build_initializer, initialize
 from hyperofa.inputs import Sources, resolve_sources, target_tokenizer
 from hyperofa.paths import cache_root
+from hyperofa.pretrain.data import check_max_length
+from hyperofa.pretrain.stage import LOGS, pretrain_config, pretrain_stage
+from hyperofa.tracking import log_job, tracking_tags
 
 log = logging.getLogger(__name__)
 
@@ -139,10 +144,14 @@ def run(run: RunConfig) -> dict[str, Any]:
     cached); returns the result rows, also written to `run_dir/result.json`."""
     seed_everything(run.seed)
     initializer = build_initializer(run.initializer)  # a bad value fails here, before any work
+    cpt = pretrain_config(run) if "pretrain" in run.stages else None
+    check_tasks(run.eval)
     last = max(STAGES.index(s) for s in run.stages)
     src = resolve_sources(run)
     if hasattr(initializer, "check"):
         initializer.check(src.word_vectors.dim)
+    if cpt is not None:
+        check_max_length(cpt.max_length, AutoConfig.from_pretrained(src.model_dir))
     tgt_tok, tgt_key = target_tokenizer(run, src)
     model = AutoModelForMaskedLM.from_pretrained(src.model_dir).eval()
     artifacts: dict[str, str] = {}
@@ -151,23 +160,55 @@ def run(run: RunConfig) -> dict[str, Any]:
         return _finish(run, [], artifacts)
     init_art = _initialize_stage(run, src, tgt_tok, tgt_key, model)
     artifacts["initialize"] = str(init_art.path)
+    if last < STAGES.index("assemble"):
+        return _finish(run, [], artifacts)
+    model_art = _assemble_stage(init_art, src, tgt_tok, model)
+    artifacts["model"] = str(model_art.path)
+    evaluate = "evaluate" in run.stages
     rows = []
-    if last >= STAGES.index("assemble"):
-        model_art = _assemble_stage(init_art, src, tgt_tok, model)
-        artifacts["model"] = str(model_art.path)
-        if last >= STAGES.index("evaluate"):
-            if run.eval.evaluate_source:
-                source_art = _source_model_stage(src, model)
-                rows.append(_row("source", None, evaluate_model(source_art, run, src), {}))
-            row = _row(
-                initializer_name(run),
-                run.factorize.dim,
-                evaluate_model(model_art, run, src),
-                init_art.counts,
-            )
-            row["metrics"].update(stages.read_metrics(init_art))  # e.g. hyperofa's intrinsic scores
+    if evaluate and run.eval.evaluate_source:
+        rows.append(_row(run, "source", "step0", _source_model_stage(src, model), src))
+    if evaluate:
+        rows.append(_row(run, initializer_name(run), "step0", model_art, src, init_art))
+    if cpt is not None:
+        run_dir = Path(run.run_dir)
+        cpt_art = pretrain_stage(
+            model_art, tgt_tok, run, src, cpt, run_dir / "pretrain", tracking_tags(run)
+        )
+        artifacts["pretrained"] = str(cpt_art.path)
+        _copy_logs(cpt_art, run_dir / "pretrain")
+        if evaluate:
+            row = _row(run, initializer_name(run), "pretrained", cpt_art, src, init_art)
+            row["metrics"].update({f"cpt_{k}": v for k, v in cpt_art.counts.items()})
             rows.append(row)
+    log_job(run, rows)
     return _finish(run, rows, artifacts)
+
+
+def _row(
+    run: RunConfig, initializer: str, stage: str, model_art: Artifact, src, init_art=None
+) -> dict:
+    """One table row. Downstream tasks score the job's final model (after `pretrain` if listed)
+    and the source model."""
+    downstream = stage != "step0" or "pretrain" not in run.stages or init_art is None
+    metrics = stages.read_metrics(evaluate_model(model_art, run, src, downstream=downstream))
+    if init_art is not None:
+        metrics.update(stages.read_metrics(init_art))  # e.g. hyperofa's intrinsic scores
+    return {
+        "model": run.model.name,
+        "initializer": initializer,
+        "dim": run.factorize.dim if init_art is not None else None,
+        "stage": stage,
+        "metrics": metrics,
+        "counts": init_art.counts if init_art is not None else {},
+    }
+
+
+def _copy_logs(art: Artifact, out: Path) -> None:
+    """Copy the small pre-training logs (CSV curves, figures, plot) into the job's run dir."""
+    logs = art.path / LOGS
+    if logs.is_dir():
+        shutil.copytree(logs, out, dirs_exist_ok=True)
 
 
 def _early_stages(
@@ -194,16 +235,6 @@ def _finish(run: RunConfig, rows: list[dict], artifacts: dict[str, str]) -> dict
     result = {"rows": rows, "artifacts": artifacts, "config": asdict(run)}
     write_json_atomic(Path(run.run_dir) / "result.json", result)
     return result
-
-
-def _row(initializer: str, dim: int | None, metrics_art: Artifact, counts: dict) -> dict:
-    return {
-        "initializer": initializer,
-        "dim": dim,
-        "stage": "step0",
-        "metrics": stages.read_metrics(metrics_art),
-        "counts": counts,
-    }
 
 
 def load_assembled(art: Artifact) -> AssembledForMaskedLM:

@@ -44,11 +44,19 @@ def _vectors(tmp_path, text):
         ("factorize.dim=33", ConfigError, "factorize.dim"),  # tiny model: hidden 32
         ("langset.languages=[qqq]", EmptyInputError, "langset.languages"),
         ("initializer.top_k=0", ConfigError, "top_k"),
+        ("eval=[step0,pos]", ConfigError, "eval.pos.path"),  # composed without its data path
+        ("+eval.pos.path=/nonexistent/ud", MissingPathError, "eval.pos.path"),
+        ("eval.udhr_languages=some", ConfigError, "eval.udhr_languages"),
+        ("pretrain.max_steps=0", ConfigError, "pretrain.max_steps"),
+        ("pretrain.max_length=65", ConfigError, "pretrain.max_length"),  # tiny model: 64 positions
     ],
 )
 def test_bad_config_values_and_paths(tmp_path, tiny_overrides, override, error, message):
+    if override.startswith("+eval.pos"):
+        override = f"eval=[step0,pos] {override[1:]}"
+    stages = "stages=[match,factorize,copy,initialize,assemble,pretrain,evaluate]"
     with pytest.raises(error, match=message):
-        _run(tmp_path, [*tiny_overrides, override])
+        _run(tmp_path, [*tiny_overrides, stages, *override.split()])
     _assert_no_artifact()
 
 

@@ -65,4 +65,4 @@ def test_summary_rows_are_deduplicated_across_jobs(tmp_path):
     rows = collect_rows(tmp_path)
     assert [r["initializer"] for r in rows] == ["source", "random", "ofa"]
     table = markdown_table(rows)
-    assert "| ofa | 100 | 15 | 3 | 2 | 8.0000 |" in table
+    assert "| ofa | 100 | step0 | 15 | 3 | 2 | 8.0000 |" in table

@@ -4,25 +4,57 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig, open_dict
+
+from hyperofa.artifacts import write_json_atomic
 from hyperofa.errors import HyperofaError
 
 log = logging.getLogger("hyperofa")
 logging.getLogger("faiss.loader").setLevel(logging.WARNING)  # it logs every CPU-feature probe
 T = TypeVar("T")
+ERROR_FILE = "error.json"
 
 
-def task_wrapper(task: Callable[[], T]) -> T:
-    """Run `task`; on a HyperofaError log its message (no traceback noise) and exit non-zero."""
+def job_settings(cfg: DictConfig) -> bool:
+    """Fill per-job settings that come from Hydra (the W&B group = the sweep); True in a sweep."""
+    hydra_cfg = HydraConfig.get()
+    multirun = hydra_cfg.mode == RunMode.MULTIRUN
+    logger = cfg.get("logger")
+    if (
+        logger is not None
+        and "wandb" in str(logger.get("_target_", ""))
+        and not logger.get("group")
+    ):
+        with open_dict(cfg):
+            cfg.logger.group = Path(
+                hydra_cfg.sweep.dir if multirun else hydra_cfg.runtime.output_dir
+            ).name
+    return multirun
+
+
+def task_wrapper(task: Callable[[], T], keep_going: bool = False) -> T | None:
+    """Run `task`. A failure is logged (a HyperofaError without traceback noise) and written to
+    `<run dir>/error.json`; then a single run exits non-zero, while a sweep job returns None so
+    the other jobs go on (the summary lists the failed ones)."""
     try:
         return task()
-    except HyperofaError as err:
-        log.error("%s: %s", type(err).__name__, err)
-        sys.exit(2)
-    except Exception:
-        log.exception("run failed")
+    except Exception as err:
+        if isinstance(err, HyperofaError):
+            log.error("%s: %s", type(err).__name__, err)
+        else:
+            log.exception("run failed")
+        _record_failure(err)
+        if keep_going:
+            return None
+        if isinstance(err, HyperofaError):
+            sys.exit(2)
         raise
     finally:
         if "wandb" in sys.modules:
@@ -30,3 +62,17 @@ def task_wrapper(task: Callable[[], T]) -> T:
 
             if wandb.run is not None:
                 wandb.finish()
+
+
+def _record_failure(err: Exception) -> None:
+    if not HydraConfig.initialized():
+        return
+    out = Path(HydraConfig.get().runtime.output_dir) / ERROR_FILE
+    write_json_atomic(
+        out,
+        {
+            "error": type(err).__name__,
+            "message": str(err),
+            "traceback": traceback.format_exception(err),
+        },
+    )

@@ -6,15 +6,16 @@ import hydra
 from omegaconf import DictConfig
 
 from hyperofa.cli import CONF_DIR
-from hyperofa.cli.common import task_wrapper
+from hyperofa.cli.common import job_settings, task_wrapper
 
 
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
-def main(cfg: DictConfig) -> dict:
+def main(cfg: DictConfig) -> dict | None:
     from hyperofa import pipeline
     from hyperofa.config.schema import to_run_config
 
-    return task_wrapper(lambda: pipeline.run(to_run_config(cfg)))
+    multirun = job_settings(cfg)
+    return task_wrapper(lambda: pipeline.run(to_run_config(cfg)), keep_going=multirun)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +12,14 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from hyperofa.artifacts import write_json_atomic
+from hyperofa.cli.common import ERROR_FILE
+from hyperofa.report import write_report
 
 log = logging.getLogger(__name__)
 COLUMNS = [
     ("initializer", "initializer"),
     ("dim", "dim"),
+    ("stage", "stage"),
     ("copied", None),
     ("initialized", None),
     ("random", None),
@@ -23,6 +27,10 @@ COLUMNS = [
     ("mlm_loss_unseen_languages", "mlm↓ unseen"),
     ("sr_udhr_top1", "SR top1"),
     ("sr_udhr_top10", "SR top10"),
+    ("embedded_pos_accuracy", "POS tur→ind acc"),
+    ("intrinsic_cosine_hyperofa", "intrinsic cos: hyperofa"),
+    ("intrinsic_cosine_ofa", "ofa"),
+    ("intrinsic_cosine_random", "random"),
 ]
 
 
@@ -48,7 +56,7 @@ def _cell(row: dict[str, Any], name: str) -> str:
         )
     elif name in ("initialized", "random"):
         value = counts.get(name)
-    elif name in ("initializer", "dim"):
+    elif name in ("initializer", "dim", "stage"):
         value = row[name] if row[name] is not None else ("—" if name == "dim" else None)
     else:
         value = metrics.get(name)
@@ -75,9 +83,20 @@ def write_summary(root: Path) -> Path | None:
     write_json_atomic(path, rows)
     table = markdown_table(rows)
     (root / "summary.md").write_text(table + "\n")
+    report = write_report(root)
     print(table)
+    print(f"report: {report.out / 'report.md'} ({len(report.files)} files: tables, plots)")
     print(f"summary: {path}")
     return path
+
+
+def failed_jobs(root: Path) -> list[str]:
+    """`<job dir>: <error>` for every job under `root` that left an error.json."""
+    out = []
+    for path in sorted(root.rglob(ERROR_FILE)):
+        err = json.loads(path.read_text())
+        out.append(f"{path.parent}: {err['error']}: {err['message']}")
+    return out
 
 
 class SummaryCallback(Callback):
@@ -85,4 +104,9 @@ class SummaryCallback(Callback):
         write_summary(Path(config.hydra.runtime.output_dir))
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        write_summary(Path(config.hydra.sweep.dir))
+        root = Path(config.hydra.sweep.dir)
+        write_summary(root)
+        failed = failed_jobs(root)
+        if failed:
+            log.error("%d job(s) failed:\n  %s", len(failed), "\n  ".join(failed))
+            sys.exit(1)

@@ -12,7 +12,10 @@ from omegaconf.errors import OmegaConfBaseException
 
 from hyperofa.errors import ConfigError
 
-STAGES = ("match", "factorize", "copy", "initialize", "assemble", "evaluate")
+# `pretrain` runs only when listed; `evaluate` scores the assembled model (step 0) and, after
+# `pretrain`, the continued pre-trained one too
+STAGES = ("match", "factorize", "copy", "initialize", "assemble", "pretrain", "evaluate")
+DOWNSTREAM_TASKS = ("sr_t", "sr_b", "ner", "pos", "taxi1500", "embedded_pos")
 
 
 @dataclass
@@ -104,6 +107,21 @@ class EvalConfig:
     mlm_probability: float = 0.15
     max_texts_per_language: int | None = None  # cap for quick looks; null = every held-out text
     evaluate_source: bool = True  # also score the unextended source model (cached)
+    # sr_udhr queries: `run` = the langset and its held-out languages; `all` = every UDHR
+    # language whose held-out articles are paragraph-parallel with English (~440)
+    udhr_languages: str = "run"
+    # Downstream tasks, one node per task composed from conf/eval/<name>.yaml (`eval=[step0,pos]`);
+    # null = not run. Each is validated into its task's dataclass (hyperofa.evaluate.tasks).
+    sr_t: Any = None
+    sr_b: Any = None
+    ner: Any = None
+    pos: Any = None
+    taxi1500: Any = None
+    embedded_pos: Any = None
+
+    def downstream(self) -> dict[str, Any]:
+        """task name → its raw config, for every downstream task composed into this run."""
+        return {name: getattr(self, name) for name in DOWNSTREAM_TASKS if getattr(self, name)}
 
 
 @dataclass
@@ -117,7 +135,10 @@ class RunConfig:
     langset: LangsetConfig = field(default_factory=LangsetConfig)
     assets: AssetsConfig = field(default_factory=AssetsConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
-    stages: list[str] = field(default_factory=lambda: list(STAGES))
+    pretrain: Any = None  # the pretrain group, validated by hyperofa.pretrain.config
+    trainer: Any = None  # a build_trainer partial (conf/trainer); null = one CPU, fp32
+    logger: Any = None  # a logger builder (conf/logger); CSV is always written
+    stages: list[str] = field(default_factory=lambda: [s for s in STAGES if s != "pretrain"])
     seed: int = 42
     run_dir: str = "."
 
@@ -162,6 +183,8 @@ def validate(run: RunConfig) -> None:
         raise ConfigError("langset.languages", [], "at least one language")
     if run.tokenizer.path is None and run.tokenizer.vocab_size < 100:
         raise ConfigError("tokenizer.vocab_size", run.tokenizer.vocab_size, "≥ 100 pieces")
+    if run.eval.udhr_languages not in ("run", "all"):
+        raise ConfigError("eval.udhr_languages", run.eval.udhr_languages, "run | all")
     if not 0 < run.eval.mlm_probability < 1:
         raise ConfigError(
             "eval.mlm_probability", run.eval.mlm_probability, "a probability in (0, 1)"

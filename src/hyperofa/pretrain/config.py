@@ -42,6 +42,10 @@ class PretrainConfig:
     log_every_n_steps: int = 1
     num_workers: int = 0
     seed: int = 42
+    # text by path: a dir of <lang>.txt (one text per line) or a `datasets.save_to_disk` dir with
+    # `text` and `lang` columns; null = the embedded default's UDHR train / held-out articles
+    train_path: str | None = None
+    val_path: str | None = None
 
 
 def _positive_int(v: object) -> bool:

@@ -1,0 +1,209 @@
+"""Read the result.json files of a run or sweep into typed, de-duplicated rows."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hyperofa.errors import BadFileError, EmptyInputError, MissingPathError
+
+log = logging.getLogger(__name__)
+RESULT = "result.json"
+PRETRAIN_LOGS = Path("pretrain", "csv")  # <job>/pretrain/csv/version_*/metrics.csv
+STAGE_ORDER = ("step0", "pretrained")
+INITIALIZER_ORDER = ("source", "random", "ofa", "hyperofa")
+PerLanguage = dict[str, dict[str, Any]]  # task → {lang: float | {metric: float}}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One evaluated model: which one (model, initializer, dim, stage, langset, seed) and its scores.
+
+    `metrics` holds the flat numeric metrics only; `job` is the dir of the result.json it was first
+    read from.
+    """
+
+    model: str
+    initializer: str
+    dim: int | None
+    stage: str
+    langset: str
+    seed: int | None
+    metrics: dict[str, float] = field(default_factory=dict)
+    per_language: PerLanguage = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    job: Path = Path(".")
+
+    @property
+    def key(self) -> tuple[str, str, int | None, str, str, int | None]:
+        return (self.model, self.initializer, self.dim, self.stage, self.langset, self.seed)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job dir of the sweep with what it ran and where its pre-training logs are (if any)."""
+
+    path: Path
+    model: str
+    initializer: str
+    dim: int | None
+    langset: str
+    seed: int | None
+    pretrain_logs: Path | None
+
+
+def _natural(path: Path) -> list[Any]:
+    """Sort key putting job 10 after job 9."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(path))]
+
+
+def find_results(root: str | Path) -> list[Path]:
+    """Every result.json at or below `root` (a run dir, a multirun dir, or one file), job order."""
+    root = Path(root)
+    if not root.exists():
+        raise MissingPathError("run or multirun dir", root, "a dir holding <job>/result.json")
+    if root.is_file():
+        return [root]
+    paths = sorted(root.rglob(RESULT), key=_natural)
+    if not paths:
+        raise EmptyInputError(
+            f"{root}: no {RESULT} at or below it (expected a run dir, or a multirun dir with job "
+            "dirs 0/, 1/, … each holding a result.json)"
+        )
+    return paths
+
+
+def load_result(path: Path) -> dict[str, Any]:
+    """The parsed result.json; BadFileError when it is not JSON or lacks a `rows` list."""
+    try:
+        result = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise BadFileError(path, f"not valid JSON ({err.msg})", line=err.lineno) from None
+    except UnicodeDecodeError:
+        raise BadFileError(path, "not UTF-8 text") from None
+    if not isinstance(result, dict) or not isinstance(result.get("rows"), list):
+        raise BadFileError(path, 'expected an object with a "rows" list')
+    if not isinstance(result.get("config", {}), dict):
+        raise BadFileError(path, '"config" must be an object')
+    return result
+
+
+def _section(config: dict[str, Any], name: str) -> dict[str, Any]:
+    value = config.get(name)
+    return value if isinstance(value, dict) else {}
+
+
+def _seed(config: dict[str, Any]) -> int | None:
+    seed = config.get("seed")
+    return seed if isinstance(seed, int) else None
+
+
+def _numbers(metrics: dict[str, Any]) -> dict[str, float]:
+    return {
+        k: float(v)
+        for k, v in metrics.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    }
+
+
+def _ints(counts: dict[str, Any]) -> dict[str, int]:
+    return {k: v for k, v in counts.items() if isinstance(v, int)}
+
+
+def parse_row(raw: Any, config: dict[str, Any], path: Path, index: int) -> Row:
+    """A Row from one entry of `rows`; fields missing in older files come from `config`."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("initializer"), str):
+        raise BadFileError(path, f'rows[{index}]: expected an object with an "initializer" string')
+    metrics = raw.get("metrics", {})
+    if not isinstance(metrics, dict):
+        raise BadFileError(path, f"rows[{index}].metrics: expected an object, got {metrics!r:.40}")
+    initializer = raw["initializer"]
+    if "dim" in raw:
+        dim = raw["dim"]
+    else:  # only the extended model is factorized; the source row never is
+        dim = None if initializer == "source" else _section(config, "factorize").get("dim")
+    if dim is not None and not isinstance(dim, int):
+        raise BadFileError(path, f"rows[{index}].dim: expected an integer or null, got {dim!r}")
+    per_language, counts = metrics.get("per_language"), raw.get("counts")
+    return Row(
+        model=str(raw.get("model") or _section(config, "model").get("name") or "model"),
+        initializer=initializer,
+        dim=dim,
+        stage=str(raw.get("stage", "step0")),
+        langset=str(_section(config, "langset").get("name", "")),
+        seed=_seed(config),
+        metrics=_numbers(metrics),
+        per_language=per_language if isinstance(per_language, dict) else {},
+        counts=_ints(counts) if isinstance(counts, dict) else {},
+        job=path.parent,
+    )
+
+
+def _job(path: Path, config: dict[str, Any]) -> Job:
+    logs = path.parent / PRETRAIN_LOGS
+    return Job(
+        path=path.parent,
+        model=str(_section(config, "model").get("name") or "model"),
+        initializer=str(_section(config, "initializer").get("name") or "?"),
+        dim=_section(config, "factorize").get("dim"),
+        langset=str(_section(config, "langset").get("name", "")),
+        seed=_seed(config),
+        pretrain_logs=logs if any(logs.glob("version_*/metrics.csv")) else None,
+    )
+
+
+def _close(x: float, y: float) -> bool:
+    return math.isclose(x, y, rel_tol=1e-9) or (math.isnan(x) and math.isnan(y))
+
+
+def _same(a: Row, b: Row) -> bool:
+    return a.metrics.keys() == b.metrics.keys() and all(
+        _close(a.metrics[k], b.metrics[k]) for k in a.metrics
+    )
+
+
+def collect(root: str | Path) -> tuple[list[Row], list[Job]]:
+    """(rows, jobs) of every result.json under `root`; a row with the same key is kept once.
+
+    Key = (model, initializer, dim, stage, langset, seed): the source row every job repeats is
+    one row, while a sweep over seeds or language sets keeps each. Rows come back in table order.
+    """
+    rows: dict[tuple, Row] = {}
+    jobs = []
+    for path in find_results(root):
+        result = load_result(path)
+        config = result.get("config", {})
+        jobs.append(_job(path, config))
+        for i, raw in enumerate(result["rows"]):
+            row = parse_row(raw, config, path, i)
+            if row.key not in rows:
+                rows[row.key] = row
+            elif not _same(rows[row.key], row):
+                log.warning("%s: row %s differs from %s's; kept the first", path, row.key, row.job)
+    if not rows:
+        raise EmptyInputError(f"{root}: its {RESULT} files hold no rows")
+    return sorted(rows.values(), key=row_order), jobs
+
+
+def rank(value: str, order: tuple[str, ...]) -> tuple[int, str]:
+    """Sort key: known names in `order` first, in that order, then the rest alphabetically."""
+    return (order.index(value), "") if value in order else (len(order), value)
+
+
+def row_order(row: Row) -> tuple:
+    """Table order: model, langset, stage, then the source row, dims ascending (full last),
+    initializers in the paper's order, seeds."""
+    return (
+        row.model,
+        row.langset,
+        rank(row.stage, STAGE_ORDER),
+        row.initializer != "source",
+        math.inf if row.dim is None else row.dim,
+        rank(row.initializer, INITIALIZER_ORDER),
+        -1 if row.seed is None else row.seed,
+    )

@@ -1,0 +1,137 @@
+"""Write a run's or sweep's report dir: report.md, report.json, per-language CSVs, PNG plots."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from hyperofa.artifacts import write_json_atomic
+from hyperofa.report.collect import Job, Row, collect
+from hyperofa.report.plots import plot_bars, plot_sweep_loss_curves
+from hyperofa.report.tables import (
+    full_table,
+    headline_table,
+    per_language_csv,
+    present,
+    tasks,
+)
+
+REPORT_DIR = "report"
+LEGEND = (
+    "↓ lower is better; blank = not measured; dim full = no factorization; step0 = right after "
+    "initialization, pretrained = after continued pre-training; avg = mean of the "
+    "higher-is-better task columns (only for rows that have all of them)."
+)
+
+
+@dataclass(frozen=True)
+class Report:
+    """What `write_report` wrote: the dir, the headline markdown table, every file (final paths)."""
+
+    out: Path
+    table: str
+    files: list[Path]
+
+
+def safe_name(name: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", name)
+
+
+@contextlib.contextmanager
+def replaced_dir(final: Path) -> Iterator[Path]:
+    """Yield a temp dir beside `final`; on success it takes `final`'s place (an older report is
+    removed), on error it is deleted and `final` stays as it was."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.tmp-"))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = final.parent / f".{final.name}.old-{tmp.name.rsplit('-', 1)[-1]}"
+    if final.exists():
+        os.replace(final, old)
+    os.replace(tmp, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _markdown(
+    root: Path, rows: Sequence[Row], jobs: Sequence[Job], csvs: dict[str, str], pngs: list[str]
+) -> str:
+    logged = sum(j.pretrain_logs is not None for j in jobs)
+    lines = [
+        f"# Report: {root}",
+        "",
+        f"{len(rows)} rows from {len(jobs)} result.json files; "
+        f"{logged} jobs with continued pre-training logs.",
+        "",
+        LEGEND,
+        "",
+        "## Headline metrics",
+        "",
+        headline_table(rows),
+        "",
+        "## All metrics and vocabulary counts",
+        "",
+        full_table(rows),
+        "",
+        "## Per-language scores",
+        "",
+        *(f"- [{f}]({f}): {metric} per language" for f, metric in csvs.items()),
+        "",
+        "## Plots",
+        "",
+        *(f"![{f}]({f})" for f in pngs),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _write_csvs(rows: Sequence[Row], tmp: Path) -> dict[str, str]:
+    """<task>_per_language.csv per task; returns file name → the per-language metric used."""
+    written = {}
+    for task in tasks(rows):
+        text, metric = per_language_csv(rows, task)
+        name = f"{safe_name(task)}_per_language.csv"
+        (tmp / name).write_text(text)
+        written[name] = metric or task
+    return written
+
+
+def _write_plots(rows: Sequence[Row], jobs: Sequence[Job], tmp: Path) -> list[str]:
+    written = [plot_sweep_loss_curves(jobs, tmp / "loss_curves.png")]
+    for metric in present(rows):
+        written.append(plot_bars(rows, metric, tmp / f"bars_{safe_name(metric.key)}.png"))
+    return [p.name for p in written if p is not None]
+
+
+def _summary(rows: Sequence[Row], jobs: Sequence[Job], csvs: dict[str, str]) -> dict:
+    keys = ("model", "initializer", "dim", "stage", "langset", "seed", "metrics", "counts")
+    return {
+        "rows": [{k: getattr(r, k) for k in keys} | {"job": str(r.job)} for r in rows],
+        "jobs": [{"path": str(j.path), "pretrain_logs": j.pretrain_logs} for j in jobs],
+        "per_language_metric": csvs,
+    }
+
+
+def write_report(root: str | Path, out: str | Path | None = None) -> Report:
+    """Collect every result.json under `root` and write the report into `out` (default
+    `<root>/report/`), replacing an older one as a whole. Raises MissingPathError, EmptyInputError
+    or BadFileError (from hyperofa.errors) before anything is written."""
+    root = Path(root)
+    rows, jobs = collect(root)
+    base = root.parent if root.is_file() else root
+    out = Path(out) if out is not None else base / REPORT_DIR
+    with replaced_dir(out) as tmp:
+        csvs = _write_csvs(rows, tmp)
+        pngs = _write_plots(rows, jobs, tmp)
+        (tmp / "report.md").write_text(_markdown(root, rows, jobs, csvs, pngs))
+        write_json_atomic(tmp / "report.json", _summary(rows, jobs, csvs))
+    names = ["report.md", "report.json", *csvs, *pngs]
+    return Report(out=out, table=headline_table(rows), files=[out / n for n in names])
