@@ -29,7 +29,7 @@ from hyperofa.inputs import Sources, resolve_sources, target_tokenizer
 from hyperofa.paths import cache_root
 from hyperofa.pretrain.data import check_max_length
 from hyperofa.pretrain.stage import LOGS, pretrain_config, pretrain_stage
-from hyperofa.tracking import log_job, tracking_tags
+from hyperofa.tracking import log_job, wandb_logger_builders
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,8 @@ def _initialize_stage(run: RunConfig, src: Sources, tgt_tok, tgt_key: str, model
     embeddings = source_embeddings(model)[: len(src.tokenizer)]
     rows, primitives, rows_key = _source_rows(run, src, embeddings)
     initializer = build_initializer(run.initializer)
+    if hasattr(initializer, "loggers"):  # a trained initializer logs its curves to W&B too
+        initializer.loggers = wandb_logger_builders(run, Path(run.run_dir) / "hypernet", "hypernet")
 
     def build(tmp: Path) -> dict:
         inputs = _init_inputs(run, src, tgt_tok, tgt_key, rows, rows_key)
@@ -172,9 +174,7 @@ def run(run: RunConfig) -> dict[str, Any]:
         rows.append(_row(run, initializer_name(run), "step0", model_art, src, init_art))
     if cpt is not None:
         run_dir = Path(run.run_dir)
-        cpt_art = pretrain_stage(
-            model_art, tgt_tok, run, src, cpt, run_dir / "pretrain", tracking_tags(run)
-        )
+        cpt_art = pretrain_stage(model_art, tgt_tok, run, src, cpt, run_dir / "pretrain")
         artifacts["pretrained"] = str(cpt_art.path)
         _copy_logs(cpt_art, run_dir / "pretrain")
         if evaluate:

@@ -23,6 +23,22 @@ def tracking_tags(run) -> dict[str, Any]:
     return {"group": (run.logger or {}).get("group"), "tags": tags}
 
 
+def wandb_logger_builders(run, save_dir: Path, job_type: str) -> list | None:
+    """The configured W&B logger as a builder bound to `save_dir` (the job's run dir, never the
+    cache), with the sweep's group and tags; None when `logger` is not W&B (CSV is always kept)."""
+    cfg = dict(run.logger or {})
+    if "wandb" not in cfg.get("_target_", ""):
+        return None
+    from hydra.utils import instantiate
+
+    tags = tracking_tags(run)
+    cfg["group"] = cfg.get("group") or tags["group"]
+    cfg["tags"] = [*cfg.get("tags", []), *tags["tags"]]
+    cfg.setdefault("job_type", job_type)
+    builder = instantiate(cfg)
+    return [lambda _run_dir: builder(save_dir)]
+
+
 def summary_metrics(rows: list[dict[str, Any]]) -> dict[str, float]:
     """Flat `<stage>/<metric>` figures of a job's rows (the source row as `source/<metric>`)."""
     out: dict[str, float] = {}

@@ -87,3 +87,20 @@ def test_pretrain_then_downstream_task_on_the_final_model(tmp_path, tiny_overrid
     # the same command again: every stage, pre-training included, comes from the cache
     again = pipeline.run(compose_run(overrides, tmp_path / "run2"))
     assert again["rows"] == result["rows"]
+
+
+def test_wandb_offline_runs_land_in_the_job_dir_with_group_and_tags(tmp_path, tiny_overrides):
+    from hyperofa.tracking import summary_metrics, tracking_tags
+
+    overrides = [*tiny_overrides, "initializer=random", "logger=wandb", "logger.group=sweep-1"]
+    run_dir = tmp_path / "run"
+    run = compose_run(overrides, run_dir)
+    result = pipeline.run(run)
+    assert len(list((run_dir / "wandb").glob("offline-run-*/run-*.wandb"))) == 1
+    tags = tracking_tags(run)
+    assert tags["group"] == "sweep-1"
+    assert tags["tags"] == ["initializer:random", "model:e5_small", "dim:full", "langset:demo30"]
+    flat = summary_metrics(result["rows"])
+    assert flat["step0/mlm_loss_heldout"] == result["rows"][1]["metrics"]["mlm_loss_heldout"]
+    assert flat["source/mlm_loss_heldout"] == result["rows"][0]["metrics"]["mlm_loss_heldout"]
+    assert flat["counts/random"] == result["rows"][1]["counts"]["random"]

@@ -62,6 +62,7 @@ class HyperOFAInitializer:
         self.model_cfg, self.train_cfg = configs_from_group(hypernet)
         self.ofa = OFAInitializer(top_k=ofa_top_k, temperature=ofa_temperature, use_gpu=False)
         self.metrics: dict[str, float] = {}
+        self.loggers: list | None = None  # extra Lightning loggers (W&B); CSV is always written
 
     def check(self, word_dim: int) -> None:
         """Fail before any heavy stage when the word vectors do not fit the hypernet's input."""
@@ -93,6 +94,7 @@ class HyperOFAInitializer:
             self.model_cfg,
             self.train_cfg,
             run_dir,
+            loggers=[build(run_dir) for build in self.loggers] if self.loggers else None,
         )
         rows = predict(result.model, tw.indptr, tw.indices, token_ids)
         test_ids = result.splits["test"]

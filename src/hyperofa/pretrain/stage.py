@@ -21,6 +21,7 @@ from hyperofa.artifacts import Artifact, cache_key, cached_stage
 from hyperofa.paths import cache_root
 from hyperofa.pretrain.config import PretrainConfig, to_pretrain_config
 from hyperofa.pretrain.train import CHECKPOINTS, MODEL, RESULT, pretrain
+from hyperofa.tracking import wandb_logger_builders
 
 log = logging.getLogger(__name__)
 STAGE = "pretrain"
@@ -51,7 +52,7 @@ def _path_texts(path: str) -> Any:
 
 
 def pretrain_stage(
-    model_art: Artifact, tokenizer, run, src, cfg: PretrainConfig, logger_dir: Path, tags: dict
+    model_art: Artifact, tokenizer, run, src, cfg: PretrainConfig, logger_dir: Path
 ) -> Artifact:
     """The model of `model_art` after continued MLM pre-training on the langset's text."""
     trainer_cfg = dict(run.trainer or {})
@@ -61,7 +62,7 @@ def pretrain_stage(
 
     def build(tmp: Path) -> dict:
         train, val = _texts(run, src, cfg)
-        loggers = _loggers(run, logger_dir, tags)
+        loggers = wandb_logger_builders(run, logger_dir, "pretrain")
         trainer = instantiate(trainer_cfg) if trainer_cfg else None
         figures = pretrain(model_art.path, tokenizer, train, val, cfg, work, loggers, trainer)
         for item in (work / MODEL).iterdir():
@@ -76,16 +77,3 @@ def pretrain_stage(
     shutil.rmtree(work / CHECKPOINTS, ignore_errors=True)
     shutil.rmtree(work, ignore_errors=True)
     return art
-
-
-def _loggers(run, logger_dir: Path, tags: dict) -> list | None:
-    """W&B, when configured, bound to the job's run dir with the sweep's group and tags; the CSV
-    log always goes to the work dir (`pretrain` adds it) so that it follows a resumed run."""
-    cfg = dict(run.logger or {})
-    if "wandb" not in cfg.get("_target_", ""):
-        return None
-    cfg.setdefault("group", tags.get("group"))
-    cfg["tags"] = [*cfg.get("tags", []), *tags.get("tags", [])]
-    cfg.setdefault("job_type", "pretrain")
-    builder = instantiate(cfg)
-    return [lambda _work_dir: builder(logger_dir)]
