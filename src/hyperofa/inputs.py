@@ -14,10 +14,11 @@ from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from hyperofa import stages
 from hyperofa.artifacts import cached_stage
-from hyperofa.assets import embedded
+from hyperofa.assets import embedded, minilm
+from hyperofa.assets.udhr import ENGLISH_CODE
 from hyperofa.config.schema import RunConfig
 from hyperofa.corpus import UDHRCorpus
-from hyperofa.errors import BadFileError, IncompatibleInputsError, require_path
+from hyperofa.errors import BadFileError, ConfigError, IncompatibleInputsError, require_path
 from hyperofa.factorize import check_dim
 from hyperofa.paths import cache_root
 from hyperofa.vocab.extend import extend_tokenizer
@@ -66,7 +67,7 @@ def preflight(run: RunConfig) -> None:
     if run.model.path is not None:
         hidden, _ = model_shape(require_path(run.model.path, "model.path", MODEL_LAYOUT))
     else:
-        hidden = embedded.E5_HIDDEN
+        hidden = _embedded_hidden(run.model.embedded)
     check_dim(run.factorize.dim, hidden)
     if run.model.tokenizer_path is not None:
         require_path(run.model.tokenizer_path, "model.tokenizer_path", "a tokenizer dir")
@@ -75,6 +76,28 @@ def preflight(run: RunConfig) -> None:
     if run.word_vectors.path is not None:
         path = require_path(run.word_vectors.path, "word_vectors.path", "a word2vec or gensim file")
         peek_word_vectors(path, run.word_vectors.format)
+
+
+EMBEDDED_HIDDEN = {"e5_small": embedded.E5_HIDDEN, "minilm_en": minilm.MINILM_HIDDEN}
+
+
+def _embedded_hidden(name: str) -> int:
+    if name not in EMBEDDED_HIDDEN:
+        raise ConfigError("model.embedded", name, " | ".join(EMBEDDED_HIDDEN))
+    return EMBEDDED_HIDDEN[name]
+
+
+def _embedded_model(run: RunConfig, corpus: UDHRCorpus, corpus_key: str) -> tuple[Path, str]:
+    """The embedded model `model.embedded` names. MiniLM has 6 layers, so an `eval.layer` above
+    that (8, the SR-B/SR-T layer of 12-layer models) becomes 6, its last, in `run` (logged)."""
+    if run.model.embedded != "minilm_en":
+        return embedded.source_model(run.assets, corpus, corpus_key)
+    model_dir, model_key = minilm.source_model(run.assets, corpus, corpus_key)
+    layers = int(json.loads((model_dir / "config.json").read_text())["num_hidden_layers"])
+    if run.eval.layer > layers:
+        log.warning("eval.layer %d: MiniLM has %d layers; using %d", run.eval.layer, layers, layers)
+        run.eval.layer = layers
+    return model_dir, model_key
 
 
 def _load_vectors(run: RunConfig, path: Path) -> WordVectors:
@@ -96,7 +119,7 @@ def resolve_sources(run: RunConfig) -> Sources:
     corpus.check(run.langset.languages, "langset.languages")
     corpus.check(run.langset.heldout_languages, "langset.heldout_languages")
     if run.model.path is None:
-        model_dir, model_key = embedded.source_model(run.assets, corpus, corpus_key)
+        model_dir, model_key = _embedded_model(run, corpus, corpus_key)
     else:
         model_dir = Path(run.model.path)
         model_key = stages.fingerprint(model_dir)
@@ -140,6 +163,8 @@ def target_tokenizer(run: RunConfig, src: Sources) -> tuple[PreTrainedTokenizerB
         path = Path(run.tokenizer.path)
         return load_tokenizer(path, "tokenizer.path"), stages.fingerprint(path)
     texts = src.corpus.texts(run.langset.languages, "train")
+    # new WordPiece pieces may resplit English words the source lacks; those pieces are dropped
+    english = src.corpus.texts([ENGLISH_CODE], "train")[ENGLISH_CODE]
 
     def build(tmp: Path) -> dict:
         tok, counts = extend_tokenizer(
@@ -147,11 +172,16 @@ def target_tokenizer(run: RunConfig, src: Sources) -> tuple[PreTrainedTokenizerB
             [t for lang in sorted(texts) for t in texts[lang]],
             vocab_size=run.tokenizer.vocab_size,
             seed=run.tokenizer.seed,
+            protected_texts=english,
         )
         tok.save_pretrained(tmp)
         return counts
 
-    config = {"tokenizer": asdict(run.tokenizer), "languages": sorted(run.langset.languages)}
+    config = {
+        "tokenizer": asdict(run.tokenizer),
+        "languages": sorted(run.langset.languages),
+        "protected": ENGLISH_CODE,
+    }
     inputs = {"source": src.tokenizer_key, "corpus": src.corpus_key}
     art = cached_stage(cache_root(), "extend_tokenizer", config, inputs, build)
     return load_tokenizer(art.path, "tokenizer (extended)"), art.key

@@ -16,7 +16,7 @@ from safetensors.numpy import load_file, save_file
 from hyperofa.artifacts import Artifact, cached_stage, write_json_atomic
 from hyperofa.factorize import factorize, relative_error
 from hyperofa.init.base import InitResult
-from hyperofa.match import TokenWordMap, build_token_word_map, token_vectors
+from hyperofa.match import TokenWordMap, build_token_word_map, token_vectors, tokenizer_encoders
 from hyperofa.paths import cache_root
 from hyperofa.vocab.copy import CopyMap, overlapping_tokens, special_ids
 from hyperofa.vocab.standardize import vocab_list
@@ -47,11 +47,8 @@ def match_stage(tokenizer, tokenizer_key: str, wv: WordVectors, wv_key: str) -> 
 
     def build(tmp: Path) -> dict:
         words = [split_key(k)[1] for k in wv.keys]
-        twm = build_token_word_map(
-            words,
-            lambda texts: tokenizer(texts, add_special_tokens=False)["input_ids"],
-            len(tokenizer),
-        )
+        encode, encode_internal = tokenizer_encoders(tokenizer)  # WordPiece: `$` words continue
+        twm = build_token_word_map(words, encode, len(tokenizer), encode_internal=encode_internal)
         vectors, has = token_vectors(twm, wv.vectors)
         np.save(tmp / "indptr.npy", twm.indptr)
         np.save(tmp / "indices.npy", twm.indices)

@@ -25,6 +25,9 @@ class ModelConfig:
         None  # a transformers *ForMaskedLM dir; null = the embedded default (e5-small)
     )
     tokenizer_path: str | None = None  # source tokenizer; null = the model dir
+    # the embedded model that `path: null` builds: e5_small (multilingual-e5-small, XLM-R
+    # Unigram) | minilm_en (English all-MiniLM-L6-v2, BERT WordPiece; the paper's mono setting)
+    embedded: str = "e5_small"
 
 
 @dataclass

@@ -1,5 +1,8 @@
 """Glot500-style tokenizer extension: learn new pieces from target-language text, append them.
 
+Unigram (SentencePiece, XLM-R) sources are handled here; WordPiece (BERT) sources in
+`hyperofa.vocab.wordpiece`, which `extend_tokenizer` hands them to.
+
 A SentencePiece unigram model is trained on the new text; every piece it learns that the source
 Unigram vocabulary lacks is appended after the source's last id, so source ids, special tokens and
 the source pipeline (normalizer, pre-tokenizer, post-processor) stay as they are.
@@ -55,15 +58,30 @@ def extend_tokenizer(
     seed: int = 0,
     character_coverage: float = 0.9999,
     max_piece_length: int = 16,
+    protected_texts: Iterable[str] = (),
 ) -> tuple[PreTrainedTokenizerFast, dict[str, int]]:
-    """Extend a Unigram `source` tokenizer with pieces learned from `texts`.
+    """Extend a Unigram or WordPiece `source` tokenizer with pieces learned from `texts`.
 
     `texts`: target-language documents or lines (split at newlines; blank lines dropped), read once.
     `vocab_size`: size of the new SentencePiece model, its 3 meta pieces included (as in
     `spm_train`); a text too small for it yields fewer pieces. Returns the target tokenizer (ids
     0..source_size-1 as in the source, new pieces at source_size..target_size-1) and counts
-    {source_size, trained_pieces, added, target_size}.
+    {source_size, trained_pieces, added, target_size}. A WordPiece source goes to
+    `hyperofa.vocab.wordpiece.extend_wordpiece`, which alone reads `protected_texts` (source-
+    language text whose tokenization must not change); a Unigram source ignores it.
     """
+    if _model_type(source) == "WordPiece":
+        from hyperofa.vocab.wordpiece import extend_wordpiece
+
+        return extend_wordpiece(
+            source,
+            texts,
+            vocab_size=vocab_size,
+            seed=seed,
+            character_coverage=character_coverage,
+            max_piece_length=max_piece_length,
+            protected_texts=protected_texts,
+        )
     spec = _unigram_spec(source)
     normalizer = source.backend_tokenizer.normalizer
     started = time.perf_counter()
@@ -77,7 +95,7 @@ def extend_tokenizer(
     )
     seconds = time.perf_counter() - started
     target_spec, added = append_pieces(spec, trained)
-    target = _wrap(target_spec, source)
+    target = wrap_spec(target_spec, source)
     target_size = len(target_spec["model"]["vocab"])
     counts = {
         "source_size": target_size - added,  # added tokens past the model vocab included
@@ -110,6 +128,28 @@ def train_unigram(
     and scores are the same on every machine. `seed` seeds SentencePiece's process-wide generator;
     as every line is used, training draws nothing at random today.
     """
+    return train_sentencepiece(
+        texts,
+        model_type="unigram",
+        vocab_size=vocab_size,
+        seed=seed,
+        character_coverage=character_coverage,
+        max_piece_length=max_piece_length,
+        normalize=normalize,
+    )
+
+
+def train_sentencepiece(
+    texts: Iterable[str],
+    *,
+    model_type: str,
+    vocab_size: int,
+    seed: int = 0,
+    character_coverage: float = 0.9999,
+    max_piece_length: int = 16,
+    normalize: Callable[[str], str] | None = None,
+) -> Pieces:
+    """`train_unigram` for any SentencePiece `model_type` (unigram, bpe); same rules."""
     if vocab_size <= SPM_META_PIECES:
         raise ConfigError("vocab_size", vocab_size, f"> {SPM_META_PIECES} (the meta pieces)")
     stats = {"skipped": 0}
@@ -120,7 +160,7 @@ def train_unigram(
         spm.SentencePieceTrainer.train(
             sentence_iterator=lines,
             model_writer=model,
-            model_type="unigram",
+            model_type=model_type,
             vocab_size=vocab_size,
             character_coverage=character_coverage,
             max_sentencepiece_length=max_piece_length,
@@ -136,7 +176,7 @@ def train_unigram(
         raise named from err
     if stats["skipped"]:
         log.warning(
-            "train_unigram: skipped %d lines over %d bytes", stats["skipped"], MAX_LINE_BYTES
+            "train_sentencepiece: skipped %d lines over %d bytes", stats["skipped"], MAX_LINE_BYTES
         )
     return _ordinary_pieces(model.getvalue(), vocab_size)
 
@@ -190,7 +230,7 @@ def _unigram_spec(source: PreTrainedTokenizerFast) -> dict[str, Any]:
     if model_type != "Unigram":
         raise IncompatibleInputsError(
             f"extend_tokenizer: the source tokenizer's model is {model_type}; only Unigram "
-            "(SentencePiece) sources can be extended so far"
+            "(SentencePiece) and WordPiece sources can be extended so far"
         )
     if not _has_metaspace(spec.get("pre_tokenizer")):
         raise IncompatibleInputsError(
@@ -198,6 +238,11 @@ def _unigram_spec(source: PreTrainedTokenizerFast) -> dict[str, Any]:
             f"replacement {METASPACE!r}, so SentencePiece pieces would never match its input"
         )
     return spec
+
+
+def _model_type(source: PreTrainedTokenizerFast) -> str | None:
+    backend = getattr(source, "backend_tokenizer", None)
+    return None if backend is None else json.loads(backend.to_str())["model"].get("type")
 
 
 def _has_metaspace(pre_tokenizer: dict[str, Any] | None) -> bool:
@@ -271,7 +316,9 @@ def _ordinary_pieces(model_proto: bytes, vocab_size: int) -> Pieces:
     size = processor.get_piece_size()
     if size < vocab_size:
         log.warning(
-            "train_unigram: the text supports %d pieces, fewer than vocab_size %d", size, vocab_size
+            "train_sentencepiece: the text supports %d pieces, fewer than vocab_size %d",
+            size,
+            vocab_size,
         )
     return [
         (processor.id_to_piece(i), processor.get_score(i))
@@ -280,7 +327,7 @@ def _ordinary_pieces(model_proto: bytes, vocab_size: int) -> Pieces:
     ]
 
 
-def _wrap(spec: dict[str, Any], source: PreTrainedTokenizerFast) -> PreTrainedTokenizerFast:
+def wrap_spec(spec: dict[str, Any], source: PreTrainedTokenizerFast) -> PreTrainedTokenizerFast:
     """A generic fast tokenizer over `spec`, with the source's special-token roles and limits."""
     kwargs: dict[str, Any] = dict(source.special_tokens_map)
     extra = getattr(source, "extra_special_tokens", None)
