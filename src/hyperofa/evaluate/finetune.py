@@ -1,0 +1,196 @@
+"""The fine-tuning shell shared by zero-shot tagging and classification: config, padding, a thin
+LightningModule that keeps the best state by a dev score, freezing and data loaders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+IGNORE = -100  # label of positions that take no loss and no prediction
+Decode = Callable[[torch.Tensor, dict[str, torch.Tensor]], tuple[list, list]]
+Score = Callable[[list, list], float]
+
+
+@dataclass
+class FineTuneConfig:
+    """Training knobs shared by tagging and classification (defaults: the NER/POS paper values)."""
+
+    epochs: int = 10
+    lr: float = 2e-5
+    head_lr: float | None = None  # learning rate of the fresh head; None = lr (the papers)
+    weight_decay: float = 0.0
+    warmup_ratio: float = 0.0
+    batch_size: int = 8
+    accumulate_grad_batches: int = 4  # effective batch = batch_size × accumulate_grad_batches
+    eval_batch_size: int = 32
+    max_length: int = 256
+    dropout: float = 0.1
+    max_grad_norm: float = 1.0
+    freeze_word_embeddings: bool = False
+    freeze_layers: int = 0  # > 0: the embeddings module and the lowest N layers take no updates
+    progress_bar: bool = True
+
+
+@dataclass
+class FineTuneResult:
+    best_score: float
+    best_epoch: int
+    dev_scores: list[float] = field(default_factory=list)  # one per epoch
+    train_losses: list[float] = field(default_factory=list)  # mean per epoch
+
+
+def pad_batch(features: Sequence[Mapping[str, Any]], pad_id: int) -> dict[str, torch.Tensor]:
+    """Right-pad `input_ids` (pad_id) and list-valued `labels` (IGNORE); add attention_mask.
+    (B, L) tensors; an int label becomes a (B,) tensor."""
+    width = max(len(f["input_ids"]) for f in features)
+    ids = torch.full((len(features), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(features), width), dtype=torch.long)
+    for i, f in enumerate(features):
+        ids[i, : len(f["input_ids"])] = torch.tensor(f["input_ids"])
+        mask[i, : len(f["input_ids"])] = 1
+    batch = {"input_ids": ids, "attention_mask": mask}
+    if "labels" in features[0]:
+        if isinstance(features[0]["labels"], int):
+            batch["labels"] = torch.tensor([f["labels"] for f in features])
+        else:
+            batch["labels"] = torch.full((len(features), width), IGNORE, dtype=torch.long)
+            for i, f in enumerate(features):
+                batch["labels"][i, : len(f["labels"])] = torch.tensor(f["labels"])
+    return batch
+
+
+class FineTuneModule(pl.LightningModule):
+    """Steps, logging and the optimizer around a model whose forward returns {loss, logits};
+    keeps a CPU copy of the state with the best dev score."""
+
+    def __init__(self, model: nn.Module, decode: Decode, score: Score, cfg: FineTuneConfig):
+        super().__init__()
+        self.model, self.decode, self.score, self.cfg = model, decode, score, cfg
+        self.result = FineTuneResult(best_score=-float("inf"), best_epoch=-1)
+        self.best_state: dict[str, torch.Tensor] | None = None
+        self._epoch_losses: list[float] = []
+        self._pred: list = []
+        self._gold: list = []
+
+    def training_step(self, batch, batch_idx):
+        loss = self.model(**batch)["loss"]
+        self._epoch_losses.append(float(loss.detach()))
+        self.log("train/loss", loss, prog_bar=True)
+        return loss
+
+    def on_train_epoch_end(self) -> None:
+        self.result.train_losses.append(float(np.mean(self._epoch_losses)))
+        self._epoch_losses = []
+
+    def validation_step(self, batch, batch_idx):
+        pred, gold = self.decode(self.model(**batch)["logits"], batch)
+        self._pred += pred
+        self._gold += gold
+
+    def on_validation_epoch_end(self) -> None:
+        score = float(self.score(self._pred, self._gold))
+        self._pred, self._gold = [], []
+        self.result.dev_scores.append(score)
+        self.log("val/score", score, prog_bar=True)
+        if score > self.result.best_score:
+            self.result.best_score, self.result.best_epoch = score, self.current_epoch
+            self.best_state = {
+                k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()
+            }
+
+    def configure_optimizers(self):
+        encoder = {id(p) for p in self.model.encoder.parameters()}
+        trainable = [p for p in self.model.parameters() if p.requires_grad]
+        groups = [
+            {"params": [p for p in trainable if id(p) in encoder], "lr": self.cfg.lr},
+            {
+                "params": [p for p in trainable if id(p) not in encoder],
+                "lr": self.cfg.head_lr or self.cfg.lr,
+            },
+        ]
+        optimizer = torch.optim.AdamW(groups, weight_decay=self.cfg.weight_decay)
+        total = max(1, int(self.trainer.estimated_stepping_batches))
+        warmup = int(self.cfg.warmup_ratio * total)
+
+        def linear(step: int) -> float:  # linear warm-up, then linear decay to 0 (HF default)
+            return (
+                (step + 1) / warmup
+                if step < warmup
+                else max(0.0, (total - step) / max(1, total - warmup))
+            )
+
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, linear)
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
+        }
+
+
+def fine_tune(
+    model: nn.Module,
+    train: DataLoader,
+    dev: DataLoader,
+    decode: Decode,
+    score: Score,
+    cfg: FineTuneConfig,
+    seed: int,
+) -> FineTuneResult:
+    """Train `model` for cfg.epochs, score dev after each epoch, load the best state back."""
+    pl.seed_everything(seed, workers=True, verbose=False)
+    freeze(model.encoder, cfg.freeze_word_embeddings, cfg.freeze_layers)
+    model.train()  # Lightning keeps modules' modes, and from_pretrained returns eval mode
+    module = FineTuneModule(model, decode, score, cfg)
+    trainer = pl.Trainer(
+        max_epochs=cfg.epochs,
+        accumulate_grad_batches=cfg.accumulate_grad_batches,
+        gradient_clip_val=cfg.max_grad_norm,
+        accelerator="auto",
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        enable_progress_bar=cfg.progress_bar,
+    )
+    trainer.fit(module, train, dev)
+    model.load_state_dict(module.best_state)
+    return module.result
+
+
+def freeze(encoder: nn.Module, word_embeddings: bool, layers: int) -> None:
+    """Stop updates to the word embeddings, and with layers > 0 to the whole embeddings module
+    and the lowest `layers` transformer layers (BERT / XLM-R layout: `encoder.encoder.layer`)."""
+    if word_embeddings:
+        encoder.embeddings.word_embeddings.requires_grad_(False)
+    if layers:
+        encoder.embeddings.requires_grad_(False)
+        for layer in encoder.encoder.layer[:layers]:
+            layer.requires_grad_(False)
+
+
+def loaders(
+    train: list, dev: list, pad_id: int, cfg: FineTuneConfig, seed: int
+) -> tuple[DataLoader, DataLoader]:
+    """Shuffled (seeded) train batches; dev batches sorted by length (less padding)."""
+
+    def collate(features):
+        return pad_batch(features, pad_id)
+
+    dev = sorted(dev, key=lambda f: len(f["input_ids"]))
+    return (
+        DataLoader(
+            train,
+            cfg.batch_size,
+            shuffle=True,
+            collate_fn=collate,
+            generator=torch.Generator().manual_seed(seed),
+        ),
+        DataLoader(dev, cfg.eval_batch_size, collate_fn=collate),
+    )
