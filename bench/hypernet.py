@@ -31,7 +31,9 @@ def synthetic(n_tokens: int = 8192, n_words: int = 50_000, dim: int = 100, seed:
 def samples_per_second(grouped: bool, n_batches: int, **model_kw) -> tuple[float, float]:
     indptr, indices, words, targets = synthetic()
     torch.manual_seed(0)
-    net = build_hypernet(HypernetConfig(architecture="bilstm", input_dim=100, **model_kw), words, output_dim=100)
+    net = build_hypernet(
+        HypernetConfig(architecture="bilstm", input_dim=100, **model_kw), words, output_dim=100
+    )
     opt = torch.optim.Adam(net.parameters(), lr=1e-4)
     data = TokenWordSets(indptr, indices, np.arange(len(targets)), targets, 256, Augmentation())
     sampler = LengthGroupedSampler(data.lengths(), 256, 40, seed=0, group_by_length=grouped)
@@ -46,12 +48,18 @@ def samples_per_second(grouped: bool, n_batches: int, **model_kw) -> tuple[float
         loss.backward()
         opt.step()
         if i:
-            seen, padded, real = seen + len(b.lengths), padded + b.word_ids.numel(), real + int(b.lengths.sum())
+            seen, padded, real = (
+                seen + len(b.lengths),
+                padded + b.word_ids.numel(),
+                real + int(b.lengths.sum()),
+            )
     return seen / (time.perf_counter() - started), 1 - real / padded
 
 
 def main(n_batches: int = 4, hidden_size: int = 800) -> None:
-    print(f"BiLSTM hypernet (hidden {hidden_size}, 1 layer), batch 256, {n_batches} training steps each")
+    print(
+        f"BiLSTM hypernet (hidden {hidden_size}, 1 layer), batch 256, {n_batches} training steps each"
+    )
     grouped, pad_g = samples_per_second(True, n_batches, hidden_size=hidden_size)
     shuffled, pad_r = samples_per_second(False, n_batches, hidden_size=hidden_size)
     print(f"  length-grouped batches: {grouped:8.1f} samples/s  (padding {pad_g:.0%})")
