@@ -8,6 +8,7 @@ same items one at a time give the same outputs.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
@@ -40,26 +41,31 @@ class Hypernet(Protocol):
 
 
 class FrozenWordTable(nn.Module):
-    """The word-vector table with a zero PAD row 0, frozen and left out of the state dict.
+    """The word-vector table behind a zero PAD row 0, frozen and left out of the state dict.
 
-    Non-persistent, so checkpoints stay small (ColexNet+ is ~2.9 GB) and a net rebuilt with
-    `build_hypernet` + `load_state_dict` gets the table from the word vectors again.
+    The vectors are shared, not copied (a float32 array or memory map of ColexNet+ is ~2.9 GB):
+    row r > 0 reads vector r − 1 and PAD reads as zeros. Non-persistent, so checkpoints stay small
+    and a net rebuilt with `build_hypernet` + `load_state_dict` gets the table from the vectors.
     """
 
     def __init__(self, word_vectors: np.ndarray | Tensor):
         super().__init__()
-        vectors = torch.as_tensor(word_vectors, dtype=torch.float32)
-        table = torch.zeros(vectors.shape[0] + 1, vectors.shape[1])
-        table[1:] = vectors
-        self.register_buffer("weight", table, persistent=False)
+        if isinstance(word_vectors, np.ndarray):
+            with warnings.catch_warnings():  # a read-only memory map is fine: we never write
+                warnings.filterwarnings("ignore", message=".*not writable.*")
+                vectors = torch.from_numpy(np.asarray(word_vectors, dtype=np.float32))
+        else:
+            vectors = torch.as_tensor(word_vectors, dtype=torch.float32)
+        self.register_buffer("weight", vectors, persistent=False)
 
     @property
     def dim(self) -> int:
         return self.weight.shape[1]
 
     def forward(self, word_ids: Tensor) -> Tensor:
-        """[B, L] rows → [B, L, d] vectors."""
-        return F.embedding(word_ids, self.weight)
+        """[B, L] rows (PAD = 0) → [B, L, d] vectors."""
+        vectors = F.embedding((word_ids - 1).clamp_min(0), self.weight)
+        return vectors * (word_ids != PAD_ID).unsqueeze(-1).to(vectors.dtype)
 
 
 def _head(in_dim: int, hidden_dim: int, out_dim: int, dropout: float) -> nn.Sequential:
