@@ -77,6 +77,8 @@ def test_pretrain_then_downstream_task_on_the_final_model(tmp_path, tiny_overrid
     # the curves come along into the job's run dir; the checkpoints are gone from the cache
     curves = read_metrics(run_dir / "pretrain" / "csv")
     assert [step for step, _ in curves["train/loss"]][-1] >= 3
+    figures = json.loads((run_dir / "pretrain" / "pretrain.json").read_text())
+    assert figures["model_dir"] == result["artifacts"]["pretrained"]  # not the deleted work dir
     assert not list(cache_root().rglob("*.ckpt"))
     assert not list(cache_root().glob("pretrain/*.work"))
     saved = json.loads((run_dir / "result.json").read_text())

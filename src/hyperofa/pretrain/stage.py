@@ -17,7 +17,7 @@ from typing import Any
 
 from hydra.utils import instantiate
 
-from hyperofa.artifacts import Artifact, cache_key, cached_stage
+from hyperofa.artifacts import Artifact, cache_key, cached_stage, write_json_atomic
 from hyperofa.paths import cache_root
 from hyperofa.pretrain.config import PretrainConfig, to_pretrain_config
 from hyperofa.pretrain.train import CHECKPOINTS, MODEL, RESULT, pretrain
@@ -58,7 +58,8 @@ def pretrain_stage(
     trainer_cfg = dict(run.trainer or {})
     config = {"pretrain": asdict(cfg), "trainer": trainer_cfg}
     inputs = {"model": model_art.key, "corpus": src.corpus_key}
-    work = cache_root() / STAGE / f"{cache_key(STAGE, config, inputs)}.work"
+    key = cache_key(STAGE, config, inputs)
+    work = cache_root() / STAGE / f"{key}.work"
 
     def build(tmp: Path) -> dict:
         train, val = _texts(run, src, cfg)
@@ -68,9 +69,12 @@ def pretrain_stage(
         for item in (work / MODEL).iterdir():
             shutil.move(str(item), tmp / item.name)
         (tmp / LOGS).mkdir()
-        for name in ("csv", RESULT, "loss.png"):
+        for name in ("csv", "loss.png"):
             if (work / name).exists():
                 shutil.move(str(work / name), tmp / LOGS / name)
+        final = cache_root() / STAGE / key  # where `tmp` lands: point the figures there
+        figures.update(model_dir=str(final), csv_dir=str(final / LOGS / "csv"))
+        write_json_atomic(tmp / LOGS / RESULT, figures)
         return {k: v for k, v in figures.items() if isinstance(v, int | float)}
 
     art = cached_stage(cache_root(), STAGE, config, inputs, build)
