@@ -15,8 +15,7 @@ from pathlib import Path
 import pytorch_lightning as pl
 import torch
 
-from hyperofa.hypernet.train import train_hypernet
-from tests.unit.hypernet.conftest import make_problem, tiny_configs
+from tests.unit.hypernet.conftest import make_problem, tiny_configs, train_problem
 
 
 class Hang(pl.Callback):
@@ -40,17 +39,7 @@ def main(run_dir: Path, out: Path, hang_at: int | None) -> None:
     model_cfg, train_cfg = tiny_configs(max_epochs=3, checkpoint_every_n_steps=2)
     final = Final()
     callbacks = [final] if hang_at is None else [final, Hang(hang_at, run_dir.parent / "hanging")]
-    result = train_hypernet(
-        p.indptr,
-        p.indices,
-        p.word_vectors,
-        p.targets,
-        model_cfg,
-        train_cfg,
-        run_dir,
-        enable_progress_bar=False,
-        callbacks=callbacks,
-    )
+    result = train_problem(p, run_dir, model_cfg, train_cfg, callbacks=callbacks)
     best = result.model.state_dict()
     torch.save({"final": final.state, "best": best, "metrics": result.metrics}, out)
 

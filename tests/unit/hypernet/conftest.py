@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from hyperofa.hypernet.config import HypernetConfig, HypernetTrainConfig
+from hyperofa.hypernet.train import TrainResult, train_hypernet
 
 
 @dataclass
@@ -64,6 +65,22 @@ def tiny_configs(
     )
     train.update(train_overrides)
     return model, HypernetTrainConfig(**train)
+
+
+def train_problem(problem: Problem, run_dir, model_cfg, train_cfg, **kw) -> TrainResult:
+    """`train_hypernet` on a tiny problem, without a progress bar."""
+    p = problem
+    return train_hypernet(
+        p.indptr,
+        p.indices,
+        p.word_vectors,
+        p.targets,
+        model_cfg,
+        train_cfg,
+        run_dir,
+        enable_progress_bar=False,
+        **kw,
+    )
 
 
 @pytest.fixture

@@ -13,21 +13,7 @@ from hyperofa.hypernet.loss import NonFiniteLossError
 from hyperofa.hypernet.train import intrinsic_scores, predict, train_hypernet
 
 from .conftest import tiny_configs
-
-
-def _train(problem, run_dir, model_cfg, train_cfg, **kw):
-    p = problem
-    return train_hypernet(
-        p.indptr,
-        p.indices,
-        p.word_vectors,
-        p.targets,
-        model_cfg,
-        train_cfg,
-        run_dir,
-        enable_progress_bar=False,
-        **kw,
-    )
+from .conftest import train_problem as _train
 
 
 def _val_losses(run_dir) -> list[float]:
