@@ -5,8 +5,9 @@ from __future__ import annotations
 import torch
 
 from hyperofa.errors import ConfigError, IncompatibleInputsError
+from hyperofa.training import IGNORE_INDEX
 
-IGNORE_INDEX = -100  # what torch's cross_entropy skips
+
 
 
 def mask_tokens(

@@ -1,241 +1,147 @@
-"""One run: match → factorize → copy → initialize → assemble → [pretrain] → evaluate, each a
-cached stage.
+"""One run: match → factorize → copy → initialize → assemble → [pretrain] → evaluate.
 
-`run(cfg)` is what the Hydra entry point and the tests call. Every check that needs no heavy work
-(paths, sizes, dims, language text) happens before the first heavy stage.
+`run(cfg)` is what the Hydra entry point and the tests call. It wires the objects once (the
+initializer, its hypernetwork, the job's loggers), then sequences the cached stages; every stage
+takes its own typed slice of the config. Every check that needs no heavy work runs first
+(`preflight`).
 """
 
 from __future__ import annotations
 
-import logging
-import random
-import shutil
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
-from transformers import AutoConfig, AutoModelForMaskedLM
+from transformers import AutoModelForMaskedLM
 
-from hyperofa import stages
-from hyperofa.artifacts import Artifact, cached_stage, write_json_atomic
-from hyperofa.assemble.build import assemble, source_embeddings, source_head, target_bias
-from hyperofa.assemble.modeling import AssembledForMaskedLM
-from hyperofa.config.schema import STAGES, RunConfig, initializer_name
-from hyperofa.evaluate.suite import check_tasks, evaluate_model
-from hyperofa.init.base import InitInputs, build_initializer, initialize
-from hyperofa.inputs import Sources, resolve_sources, target_tokenizer
-from hyperofa.paths import cache_root
-from hyperofa.pretrain.data import check_max_length
-from hyperofa.pretrain.stage import LOGS, pretrain_config, pretrain_stage
-from hyperofa.tracking import log_job, wandb_logger_builders
-
-log = logging.getLogger(__name__)
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
-def _init_inputs(
-    run: RunConfig, src: Sources, tgt_tok, tgt_key: str, source_rows: np.ndarray, rows_key: str
-) -> InitInputs:
-    wv_key = src.word_vectors_key
-    s_map, s_vec, s_has = stages.load_match(
-        stages.match_stage(src.tokenizer, src.tokenizer_key, src.word_vectors, wv_key)
-    )
-    t_map, t_vec, t_has = stages.load_match(
-        stages.match_stage(tgt_tok, tgt_key, src.word_vectors, wv_key)
-    )
-    copy = stages.load_copy(stages.copy_stage(src.tokenizer, src.tokenizer_key, tgt_tok, tgt_key))
-    return InitInputs(
-        source_rows=source_rows,
-        copy=copy,
-        source_vectors=s_vec,
-        source_has_vector=s_has,
-        target_vectors=t_vec,
-        target_has_vector=t_has,
-        seed=run.seed,
-        source_words=s_map,
-        target_words=t_map,
-        word_vectors=src.word_vectors.vectors,
-        extras={
-            "keys": {
-                "rows": rows_key,
-                "source_tokenizer": src.tokenizer_key,
-                "word_vectors": wv_key,
-            }
-        },
-    )
-
-
-def _source_rows(
-    run: RunConfig, src: Sources, embeddings: np.ndarray
-) -> tuple[np.ndarray, np.ndarray | None, str]:
-    """(rows to initialize from, primitives or None, key of those rows)."""
-    if run.factorize.dim is None:
-        return embeddings, None, src.model_key
-    art = stages.factorize_stage(embeddings, src.model_key, run.factorize.dim)
-    coordinates, primitives = stages.load_factors(art)
-    return coordinates, primitives, art.key
-
-
-def _initialize_stage(run: RunConfig, src: Sources, tgt_tok, tgt_key: str, model) -> Artifact:
-    embeddings = source_embeddings(model)[: len(src.tokenizer)]
-    rows, primitives, rows_key = _source_rows(run, src, embeddings)
-    initializer = build_initializer(run.initializer)
-    if hasattr(initializer, "loggers"):  # a trained initializer logs its curves to W&B too
-        initializer.loggers = wandb_logger_builders(run, Path(run.run_dir) / "hypernet", "hypernet")
-
-    def build(tmp: Path) -> dict:
-        inputs = _init_inputs(run, src, tgt_tok, tgt_key, rows, rows_key)
-        result = initialize(initializer, inputs)
-        stages.save_initialization(tmp, result, primitives, inputs.copy.source_id)
-        write_json_atomic(tmp / "metrics.json", result.metrics)
-        return result.counts()
-
-    config = {"initializer": run.initializer, "dim": run.factorize.dim, "seed": run.seed}
-    inputs = {
-        "rows": rows_key,
-        "source_tokenizer": src.tokenizer_key,
-        "target_tokenizer": tgt_key,
-        "word_vectors": src.word_vectors_key,
-    }
-    return cached_stage(cache_root(), "initialize", config, inputs, build)
-
-
-def _assemble_stage(init_art: Artifact, src: Sources, tgt_tok, model) -> Artifact:
-    def build(tmp: Path) -> dict:
-        rows, primitives, _ = stages.load_initialization(init_art)
-        copied = stages.load_copied_from(init_art)
-        bias = target_bias(source_head(model).bias.detach().numpy(), copied)
-        assembled = assemble(model, rows, primitives, bias)
-        assembled.save_pretrained(tmp)
-        tgt_tok.save_pretrained(tmp)
-        return {"vocab_size": len(rows), "num_primitives": assembled.num_primitives}
-
-    return cached_stage(
-        cache_root(), "assemble", {}, {"initialize": init_art.key, "model": src.model_key}, build
-    )
-
-
-def _source_model_stage(src: Sources, model) -> Artifact:
-    """The unextended source model in assembled form (identical logits), for a reference row."""
-
-    def build(tmp: Path) -> dict:
-        E = source_embeddings(model)
-        assembled = assemble(model, E, None, source_head(model).bias.detach().numpy())
-        assembled.save_pretrained(tmp)
-        src.tokenizer.save_pretrained(tmp)
-        return {"vocab_size": len(E)}
-
-    return cached_stage(
-        cache_root(),
-        "assemble",
-        {"source": True},
-        {"model": src.model_key, "tokenizer": src.tokenizer_key},
-        build,
-    )
+from hyperofa.artifacts import Artifact, write_json_atomic
+from hyperofa.assemble.build import source_embeddings
+from hyperofa.config.enums import Stage
+from hyperofa.config.schema import RunConfig
+from hyperofa.init.registry import build_initializer, needs_hypernet
+from hyperofa.preflight import preflight
+from hyperofa.stages import assemble, evaluate, hypernet, initialize, pretrain
+from hyperofa.stages.common import Keyed, read_metrics
+from hyperofa.stages.copy import copy
+from hyperofa.stages.extend_tokenizer import target_tokenizer
+from hyperofa.stages.factorize import factorize
+from hyperofa.stages.factorize import load as load_factors
+from hyperofa.stages.match import match
+from hyperofa.stages.sources import Sources, resolve_sources
+from hyperofa.tracking import job_tracking, log_job
+from hyperofa.training.seeding import seed_everything
 
 
 def run(run: RunConfig) -> dict[str, Any]:
     """Run the pipeline up to the furthest stage in `run.stages` (earlier stages are its inputs,
     cached); returns the result rows, also written to `run_dir/result.json`."""
     seed_everything(run.seed)
-    initializer = build_initializer(run.initializer)  # a bad value fails here, before any work
-    cpt = pretrain_config(run) if "pretrain" in run.stages else None
-    check_tasks(run.eval)
-    last = max(STAGES.index(s) for s in run.stages)
-    src = resolve_sources(run)
-    if hasattr(initializer, "check"):
-        initializer.check(src.word_vectors.dim)
-    if cpt is not None:
-        check_max_length(cpt.max_length, AutoConfig.from_pretrained(src.model_dir))
-    tgt_tok, tgt_key = target_tokenizer(run, src)
-    model = AutoModelForMaskedLM.from_pretrained(src.model_dir).eval()
-    artifacts: dict[str, str] = {}
-    if last < STAGES.index("initialize"):
-        _early_stages(run, src, tgt_tok, tgt_key, model, last, artifacts)
-        return _finish(run, [], artifacts)
-    init_art = _initialize_stage(run, src, tgt_tok, tgt_key, model)
-    artifacts["initialize"] = str(init_art.path)
-    if last < STAGES.index("assemble"):
-        return _finish(run, [], artifacts)
-    model_art = _assemble_stage(init_art, src, tgt_tok, model)
-    artifacts["model"] = str(model_art.path)
-    evaluate = "evaluate" in run.stages
-    rows = []
-    if evaluate and run.eval.evaluate_source:
-        rows.append(_row(run, "source", "step0", _source_model_stage(src, model), src))
-    if evaluate:
-        rows.append(_row(run, initializer_name(run), "step0", model_art, src, init_art))
-    if cpt is not None:
-        run_dir = Path(run.run_dir)
-        cpt_art = pretrain_stage(model_art, tgt_tok, run, src, cpt, run_dir / "pretrain")
-        artifacts["pretrained"] = str(cpt_art.path)
-        _copy_logs(cpt_art, run_dir / "pretrain")
-        if evaluate:
-            row = _row(run, initializer_name(run), "pretrained", cpt_art, src, init_art)
-            row["metrics"].update({f"cpt_{k}": v for k, v in cpt_art.counts.items()})
-            rows.append(row)
-    log_job(run, rows)
-    return _finish(run, rows, artifacts)
+    preflight(run)
+    src = resolve_sources(run.model, run.word_vectors, run.langset, run.assets)
+    target = target_tokenizer(run.tokenizer, run.langset, src.tokenizer, src.corpus)
+    model = Keyed(
+        AutoModelForMaskedLM.from_pretrained(src.model_dir.value).eval(), src.model_dir.key
+    )
+    done: dict[str, Artifact] = {
+        "match_source": match(src.tokenizer, src.vectors),
+        "match_target": match(target, src.vectors),
+    }
+    rows, primitives = _source_rows(run, src, model.value, done)
+    if run.runs(Stage.copy):
+        done["copy"] = copy(src.tokenizer, target)
+    if not run.runs(Stage.initialize):
+        return _finish(run, [], done)
+    parts = initialize.InitParts(
+        rows, primitives, done["match_source"], done["match_target"],
+        done["copy"], Keyed(src.vectors.value.vectors, src.vectors.key),
+    )  # fmt: skip
+    done["initialize"] = _initialize(run, parts)
+    if not run.runs(Stage.assemble):
+        return _finish(run, [], done)
+    done["model"] = assemble.assemble(done["initialize"], model, target)
+    results = _evaluate_and_pretrain(run, src, model, target, done)
+    log_job(job_tracking(run), asdict(run), results)
+    return _finish(run, results, done)
+
+
+def _source_rows(
+    run: RunConfig, src: Sources, model, done: dict
+) -> tuple[Keyed[np.ndarray], np.ndarray | None]:
+    """The rows initializers work on — coordinates F when factorized (D'), else embeddings E —
+    and the primitives P (None unless factorized)."""
+    embeddings = Keyed(source_embeddings(model)[: len(src.tokenizer.value)], src.model_dir.key)
+    if run.factorize.dim is None or not run.runs(Stage.factorize):
+        return embeddings, None
+    art = done["factorize"] = factorize(embeddings, run.factorize.dim)
+    coordinates, primitives = load_factors(art)
+    return Keyed(coordinates, art.key), primitives
+
+
+def _initialize(run: RunConfig, parts: initialize.InitParts) -> Artifact:
+    """Wire the initializer (training its hypernetwork first when it has one) and run it."""
+    trained = None
+    if needs_hypernet(run.initializer):
+        words, _, _ = initialize.match_stage.load(parts.source_match)
+        art = hypernet.hypernet(
+            run.hypernet, run.trainer, job_tracking(run), parts.rows,
+            Keyed(words, parts.source_match.key), parts.vectors,
+        )  # fmt: skip
+        trained = (art, hypernet.load(art, run.hypernet, parts.vectors.value))
+    initializer = build_initializer(run.initializer, trained[1].model if trained else None)
+    return initialize.initialize(run.initializer, initializer, run.seed, parts, trained)
+
+
+def _evaluate_and_pretrain(run: RunConfig, src: Sources, model, target, done: dict) -> list[dict]:
+    """Rows: the source model and the step-0 model (evaluate), the pre-trained one (pretrain).
+    Downstream tasks score the job's final model and the source model."""
+    results = []
+    final = "pretrain" if Stage.pretrain in run.stages else "step0"
+    if Stage.evaluate in run.stages and run.eval.evaluate_source:
+        ref = assemble.source_reference(model, src.tokenizer)
+        results.append(_row(run, "source", "step0", _metrics(run, src, ref, True)))
+    if Stage.evaluate in run.stages:
+        metrics = _metrics(run, src, done["model"], final == "step0")
+        results.append(_row(run, run.initializer.name, "step0", metrics, done["initialize"]))
+    if Stage.pretrain in run.stages:
+        texts = pretrain.pretrain_texts(run.pretrain, run.langset, src.corpus)
+        art = done["pretrained"] = pretrain.pretrain(
+            run.pretrain, run.trainer, job_tracking(run), done["model"], target.value, texts
+        )
+        pretrain.copy_logs(art, Path(run.run_dir) / "pretrain")
+        if Stage.evaluate in run.stages:
+            metrics = _metrics(run, src, art, True)
+            metrics.update({f"cpt_{k}": v for k, v in art.counts.items()})
+            results.append(
+                _row(run, run.initializer.name, "pretrained", metrics, done["initialize"])
+            )
+    return results
+
+
+def _metrics(run: RunConfig, src: Sources, model: Artifact, downstream: bool) -> dict:
+    return evaluate.evaluate(
+        model, run.eval, run.langset, src.corpus, run.seed, run.trainer, downstream
+    )
 
 
 def _row(
-    run: RunConfig, initializer: str, stage: str, model_art: Artifact, src, init_art=None
+    run: RunConfig, initializer: str, stage: str, metrics: dict, init: Artifact | None = None
 ) -> dict:
-    """One table row. Downstream tasks score the job's final model (after `pretrain` if listed)
-    and the source model."""
-    downstream = stage != "step0" or "pretrain" not in run.stages or init_art is None
-    metrics = stages.read_metrics(evaluate_model(model_art, run, src, downstream=downstream))
-    if init_art is not None:
-        metrics.update(stages.read_metrics(init_art))  # e.g. hyperofa's intrinsic scores
+    """One table row; an extended model's row carries its initialization's metrics and counts."""
+    if init is not None:
+        metrics = {**metrics, **read_metrics(init)}  # e.g. hyperofa's intrinsic scores
     return {
         "model": run.model.name,
-        "initializer": initializer,
-        "dim": run.factorize.dim if init_art is not None else None,
+        "initializer": str(initializer),
+        "dim": run.factorize.dim if init is not None else None,
         "stage": stage,
         "metrics": metrics,
-        "counts": init_art.counts if init_art is not None else {},
+        "counts": init.counts if init is not None else {},
     }
 
 
-def _copy_logs(art: Artifact, out: Path) -> None:
-    """Copy the small pre-training logs (CSV curves, figures, plot) into the job's run dir."""
-    logs = art.path / LOGS
-    if logs.is_dir():
-        shutil.copytree(logs, out, dirs_exist_ok=True)
-
-
-def _early_stages(
-    run: RunConfig, src: Sources, tgt_tok, tgt_key: str, model, last: int, artifacts: dict
-) -> None:
-    """`stages=[match]`, `[match, factorize]` or `[…, copy]`: only those artifacts."""
-    wv, wv_key = src.word_vectors, src.word_vectors_key
-    artifacts["match_source"] = str(
-        stages.match_stage(src.tokenizer, src.tokenizer_key, wv, wv_key).path
-    )
-    artifacts["match_target"] = str(stages.match_stage(tgt_tok, tgt_key, wv, wv_key).path)
-    if last >= STAGES.index("factorize") and run.factorize.dim is not None:
-        embeddings = source_embeddings(model)[: len(src.tokenizer)]
-        artifacts["factorize"] = str(
-            stages.factorize_stage(embeddings, src.model_key, run.factorize.dim).path
-        )
-    if last >= STAGES.index("copy"):
-        artifacts["copy"] = str(
-            stages.copy_stage(src.tokenizer, src.tokenizer_key, tgt_tok, tgt_key).path
-        )
-
-
-def _finish(run: RunConfig, rows: list[dict], artifacts: dict[str, str]) -> dict[str, Any]:
+def _finish(run: RunConfig, rows: list[dict], done: dict) -> dict[str, Any]:
+    artifacts = {name: str(art.path) for name, art in done.items()}
     result = {"rows": rows, "artifacts": artifacts, "config": asdict(run)}
     write_json_atomic(Path(run.run_dir) / "result.json", result)
     return result
-
-
-def load_assembled(art: Artifact) -> AssembledForMaskedLM:
-    return AssembledForMaskedLM.from_pretrained(art.path)

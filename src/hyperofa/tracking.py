@@ -1,42 +1,29 @@
-"""W&B bookkeeping of a job: the group and tags every run of a sweep shares, and the job's own run
-carrying the resolved config and the result rows as summary metrics (offline by default)."""
+"""W&B bookkeeping of a job: the tags every run of a sweep shares, and the job's own run carrying
+the resolved config and the result rows as summary metrics (offline by default)."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+
+from hyperofa.config.enums import LoggerKind
+from hyperofa.config.schema import RunConfig
+from hyperofa.training.loggers import Tracking
 
 log = logging.getLogger(__name__)
 
 
-def tracking_tags(run) -> dict[str, Any]:
-    """{"group": the sweep (set by the entry point), "tags": initializer, model, dim, langset}."""
+def job_tracking(run: RunConfig) -> Tracking:
+    """The job's logger settings, run dir and tags: initializer, model, dim, langset."""
     dim = run.factorize.dim
-    tags = [
-        f"initializer:{run.initializer.get('name', '?')}",
+    tags = (
+        f"initializer:{run.initializer.name}",
         f"model:{run.model.name}",
         f"dim:{dim if dim is not None else 'full'}",
         f"langset:{run.langset.name}",
-    ]
-    return {"group": (run.logger or {}).get("group"), "tags": tags}
-
-
-def wandb_logger_builders(run, save_dir: Path, job_type: str) -> list | None:
-    """The configured W&B logger as a builder bound to `save_dir` (the job's run dir, never the
-    cache), with the sweep's group and tags; None when `logger` is not W&B (CSV is always kept)."""
-    cfg = dict(run.logger or {})
-    if "wandb" not in cfg.get("_target_", ""):
-        return None
-    from hydra.utils import instantiate
-
-    tags = tracking_tags(run)
-    cfg["group"] = cfg.get("group") or tags["group"]
-    cfg["tags"] = [*cfg.get("tags", []), *tags["tags"]]
-    cfg.setdefault("job_type", job_type)
-    builder = instantiate(cfg)
-    return [lambda _run_dir: builder(save_dir)]
+    )
+    return Tracking(run.logger, Path(run.run_dir), tags)
 
 
 def summary_metrics(rows: list[dict[str, Any]]) -> dict[str, float]:
@@ -52,26 +39,24 @@ def summary_metrics(rows: list[dict[str, Any]]) -> dict[str, float]:
     return out
 
 
-def log_job(run, rows: list[dict[str, Any]]) -> None:
+def log_job(tracking: Tracking, config: dict[str, Any], rows: list[dict[str, Any]]) -> None:
     """One W&B run per job (when `logger` is W&B): config and summary metrics, in the run dir."""
-    cfg = dict(run.logger or {})
-    if "wandb" not in cfg.get("_target_", "") or not rows:
+    cfg = tracking.cfg
+    if cfg.kind != LoggerKind.wandb or not rows:
         return
     import wandb
 
-    tags = tracking_tags(run)
     wb = wandb.init(
-        project=cfg.get("project", "hyperofa"),
-        dir=str(Path(run.run_dir)),
-        mode="offline" if cfg.get("offline", True) else "online",
-        group=tags["group"],
-        tags=[*cfg.get("tags", []), *tags["tags"]],
+        project=cfg.project,
+        dir=str(tracking.run_dir),
+        mode="offline" if cfg.offline else "online",
+        group=cfg.group,
+        tags=[*cfg.tags, *tracking.tags],
         job_type="evaluate",
-        config=asdict(run),
+        config=config,
         reinit="finish_previous",
     )
-    wb.summary.update(summary_metrics(rows))
+    metrics = summary_metrics(rows)
+    wb.summary.update(metrics)
     wb.finish()
-    log.info(
-        "wandb: logged %d summary metrics (group %s)", len(summary_metrics(rows)), tags["group"]
-    )
+    log.info("wandb: logged %d summary metrics (group %s)", len(metrics), cfg.group)

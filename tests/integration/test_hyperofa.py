@@ -11,8 +11,8 @@ pytestmark = pytest.mark.integration
 
 TINY_HYPERNET = [
     "initializer=hyperofa",
-    "hypernet.model.cfg.input_dim=12",
-    "hypernet.model.cfg.hidden_size=16",
+    "hypernet.model.input_dim=12",
+    "hypernet.model.hidden_size=16",
     "hypernet.train.max_epochs=3",
     "hypernet.train.batch_size=32",
     "hypernet.train.split=[0.8,0.1,0.1]",
@@ -24,9 +24,9 @@ def test_hyperofa_trains_once_and_reports_intrinsic_scores(tmp_path, tiny_overri
     overrides = [*tiny_overrides, f"hypernet={arch}", *TINY_HYPERNET, "factorize.dim=8"]
     if arch == "setformer":
         overrides += [
-            "hypernet.model.cfg.num_heads=2",
-            "hypernet.model.cfg.ff_dim=16",
-            "hypernet.model.cfg.num_layers=1",
+            "hypernet.model.num_heads=2",
+            "hypernet.model.ff_dim=16",
+            "hypernet.model.num_layers=1",
         ]
     row = pipeline.run(compose_run(overrides, tmp_path / "a"))["rows"][-1]
     assert row["initializer"] == "hyperofa" and row["counts"]["initialized"] > 0
@@ -42,6 +42,6 @@ def test_hyperofa_trains_once_and_reports_intrinsic_scores(tmp_path, tiny_overri
 
 
 def test_word_vector_dim_must_match_the_hypernet_input(tmp_path, tiny_overrides):
-    overrides = [*tiny_overrides, *TINY_HYPERNET, "hypernet.model.cfg.input_dim=13"]
+    overrides = [*tiny_overrides, *TINY_HYPERNET, "hypernet.model.input_dim=13"]
     with pytest.raises(IncompatibleInputsError, match="13"):
         pipeline.run(compose_run(overrides, tmp_path / "a"))

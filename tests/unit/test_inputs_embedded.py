@@ -7,7 +7,7 @@ from hydra import compose, initialize_config_dir
 
 from hyperofa import inputs
 from hyperofa.cli import CONF_DIR
-from hyperofa.config.schema import RunConfig, to_run_config
+from hyperofa.config import RunConfig, to_run_config
 from hyperofa.errors import ConfigError
 
 

@@ -16,7 +16,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from hyperofa.errors import ConfigError, EmptyInputError
-from hyperofa.masking import IGNORE_INDEX, mask_tokens
+from hyperofa.masking import mask_tokens
+from hyperofa.training import IGNORE_INDEX
 
 Batch = dict[str, torch.Tensor]  # input_ids, attention_mask, special_tokens_mask: [B, L]
 

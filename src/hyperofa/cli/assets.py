@@ -11,13 +11,16 @@ from hyperofa.cli.common import task_wrapper
 
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
 def main(cfg: DictConfig) -> None:
-    from hyperofa.config.schema import to_run_config
-    from hyperofa.inputs import resolve_sources
+    from hyperofa.config import to_run_config
+    from hyperofa.stages.sources import resolve_sources
 
-    src = task_wrapper(lambda: resolve_sources(to_run_config(cfg)))
-    print(
-        f"source model: {src.model_dir}\nword vectors: {len(src.word_vectors):,} × {src.word_vectors.dim}"
-    )
+    def build():
+        run = to_run_config(cfg)
+        return resolve_sources(run.model, run.word_vectors, run.langset, run.assets)
+
+    src = task_wrapper(build)
+    vectors = src.vectors.value
+    print(f"source model: {src.model_dir.value}\nword vectors: {len(vectors):,} × {vectors.dim}")
 
 
 if __name__ == "__main__":

@@ -27,15 +27,10 @@ def job_settings(cfg: DictConfig) -> bool:
     hydra_cfg = HydraConfig.get()
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
     logger = cfg.get("logger")
-    if (
-        logger is not None
-        and "wandb" in str(logger.get("_target_", ""))
-        and not logger.get("group")
-    ):
+    if logger is not None and logger.get("kind") == "wandb" and not logger.get("group"):
+        sweep = hydra_cfg.sweep.dir if multirun else hydra_cfg.runtime.output_dir
         with open_dict(cfg):
-            cfg.logger.group = Path(
-                hydra_cfg.sweep.dir if multirun else hydra_cfg.runtime.output_dir
-            ).name
+            cfg.logger.group = Path(sweep).name
     return multirun
 
 

@@ -12,7 +12,7 @@ from hyperofa.cli.common import job_settings, task_wrapper
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
 def main(cfg: DictConfig) -> dict | None:
     from hyperofa import pipeline
-    from hyperofa.config.schema import to_run_config
+    from hyperofa.config import to_run_config
 
     multirun = job_settings(cfg)
     return task_wrapper(lambda: pipeline.run(to_run_config(cfg)), keep_going=multirun)

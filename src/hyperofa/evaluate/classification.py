@@ -11,9 +11,11 @@ import pytorch_lightning as pl
 import torch
 from torch import nn
 
+from hyperofa.config.evaluate import FineTuneConfig
+from hyperofa.config.training import TrainerConfig
 from hyperofa.errors import IncompatibleInputsError
 from hyperofa.evaluate.datasets import LabelledText
-from hyperofa.evaluate.finetune import FineTuneConfig, fine_tune, loaders, pad_batch
+from hyperofa.evaluate.finetune import fine_tune, loaders, pad_batch
 from hyperofa.evaluate.metrics import accuracy, average_over_languages, macro_f1
 
 
@@ -90,6 +92,7 @@ def zero_shot_classification(
     classes: Sequence[str],
     cfg: FineTuneConfig,
     seed: int,
+    hw: TrainerConfig | None = None,
 ) -> dict[str, Any]:
     """Fine-tune encoder + head on train, keep the epoch with the best dev macro-F1, score every
     test language (macro-F1, accuracy). Returns {"average", "per_language", "fine_tune"}."""
@@ -102,7 +105,7 @@ def zero_shot_classification(
     model = SequenceClassifier(encoder, len(classes), cfg.dropout)
     train_loader, dev_loader = loaders(train_f, dev_f, pad_id, cfg, seed)
     result = fine_tune(
-        model, train_loader, dev_loader, decode_classes, lambda p, g: macro_f1(g, p), cfg, seed
+        model, train_loader, dev_loader, decode_classes, lambda p, g: macro_f1(g, p), cfg, seed, hw
     )
     per_language = {}
     for lang, rows in tests.items():

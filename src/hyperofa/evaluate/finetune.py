@@ -1,4 +1,4 @@
-"""The fine-tuning shell shared by zero-shot tagging and classification: config, padding, a thin
+"""The fine-tuning shell shared by zero-shot tagging and classification: padding, a thin
 LightningModule that keeps the best state by a dev score, freezing and data loaders."""
 
 from __future__ import annotations
@@ -13,29 +13,14 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-IGNORE = -100  # label of positions that take no loss and no prediction
+from hyperofa.config.evaluate import FineTuneConfig
+from hyperofa.config.training import TrainerConfig
+from hyperofa.training import IGNORE_INDEX
+from hyperofa.training.schedules import warmup_linear_to_zero
+from hyperofa.training.trainer import build_trainer, single_device
+
 Decode = Callable[[torch.Tensor, dict[str, torch.Tensor]], tuple[list, list]]
 Score = Callable[[list, list], float]
-
-
-@dataclass
-class FineTuneConfig:
-    """Training knobs shared by tagging and classification (defaults: the NER/POS paper values)."""
-
-    epochs: int = 10
-    lr: float = 2e-5
-    head_lr: float | None = None  # learning rate of the fresh head; None = lr (the papers)
-    weight_decay: float = 0.0
-    warmup_ratio: float = 0.0
-    batch_size: int = 8
-    accumulate_grad_batches: int = 4  # effective batch = batch_size × accumulate_grad_batches
-    eval_batch_size: int = 32
-    max_length: int = 256
-    dropout: float = 0.1
-    max_grad_norm: float = 1.0
-    freeze_word_embeddings: bool = False
-    freeze_layers: int = 0  # > 0: the embeddings module and the lowest N layers take no updates
-    progress_bar: bool = True
 
 
 @dataclass
@@ -47,7 +32,7 @@ class FineTuneResult:
 
 
 def pad_batch(features: Sequence[Mapping[str, Any]], pad_id: int) -> dict[str, torch.Tensor]:
-    """Right-pad `input_ids` (pad_id) and list-valued `labels` (IGNORE); add attention_mask.
+    """Right-pad `input_ids` (pad_id) and list-valued `labels` (IGNORE_INDEX); add attention_mask.
     (B, L) tensors; an int label becomes a (B,) tensor."""
     width = max(len(f["input_ids"]) for f in features)
     ids = torch.full((len(features), width), pad_id, dtype=torch.long)
@@ -60,7 +45,7 @@ def pad_batch(features: Sequence[Mapping[str, Any]], pad_id: int) -> dict[str, t
         if isinstance(features[0]["labels"], int):
             batch["labels"] = torch.tensor([f["labels"] for f in features])
         else:
-            batch["labels"] = torch.full((len(features), width), IGNORE, dtype=torch.long)
+            batch["labels"] = torch.full((len(features), width), IGNORE_INDEX, dtype=torch.long)
             for i, f in enumerate(features):
                 batch["labels"][i, : len(f["labels"])] = torch.tensor(f["labels"])
     return batch
@@ -118,15 +103,9 @@ class FineTuneModule(pl.LightningModule):
         optimizer = torch.optim.AdamW(groups, weight_decay=self.cfg.weight_decay)
         total = max(1, int(self.trainer.estimated_stepping_batches))
         warmup = int(self.cfg.warmup_ratio * total)
-
-        def linear(step: int) -> float:  # linear warm-up, then linear decay to 0 (HF default)
-            return (
-                (step + 1) / warmup
-                if step < warmup
-                else max(0.0, (total - step) / max(1, total - warmup))
-            )
-
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, linear)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: warmup_linear_to_zero(step, warmup, total)
+        )
         return {
             "optimizer": optimizer,
             "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
@@ -141,23 +120,20 @@ def fine_tune(
     score: Score,
     cfg: FineTuneConfig,
     seed: int,
+    hw: TrainerConfig | None = None,
 ) -> FineTuneResult:
-    """Train `model` for cfg.epochs, score dev after each epoch, load the best state back."""
+    """Train `model` for cfg.epochs on `hw` (one device; default one CPU), score dev after each
+    epoch, load the best state back."""
     pl.seed_everything(seed, workers=True, verbose=False)
     freeze(model.encoder, cfg.freeze_word_embeddings, cfg.freeze_layers)
     model.train()  # Lightning keeps modules' modes, and from_pretrained returns eval mode
     module = FineTuneModule(model, decode, score, cfg)
-    trainer = pl.Trainer(
+    trainer = build_trainer(
+        single_device(hw or TrainerConfig(), "fine-tuning"),
         max_epochs=cfg.epochs,
         accumulate_grad_batches=cfg.accumulate_grad_batches,
         gradient_clip_val=cfg.max_grad_norm,
-        accelerator="auto",
-        devices=1,
-        logger=False,
         enable_checkpointing=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        enable_progress_bar=cfg.progress_bar,
     )
     trainer.fit(module, train, dev)
     model.load_state_dict(module.best_state)

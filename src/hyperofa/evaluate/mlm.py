@@ -10,6 +10,7 @@ import torch
 from tqdm.auto import tqdm
 
 from hyperofa.masking import mask_tokens
+from hyperofa.training import IGNORE_INDEX
 
 
 def length_sorted_batches(tokenizer, texts: Sequence[str], max_length: int, batch_size: int):
@@ -58,7 +59,7 @@ def mlm_loss(
             generator,
         )
         out = model(inputs, batch["attention_mask"], labels)
-        n = int((labels != -100).sum())
+        n = int((labels != IGNORE_INDEX).sum())
         total += float(out["loss"]) * n
         count += n
     return (total / count if count else float("nan")), count

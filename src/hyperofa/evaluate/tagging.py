@@ -17,10 +17,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from hyperofa.config.evaluate import FineTuneConfig
+from hyperofa.config.training import TrainerConfig
 from hyperofa.errors import IncompatibleInputsError
 from hyperofa.evaluate.datasets import TaggedSentence
-from hyperofa.evaluate.finetune import IGNORE, FineTuneConfig, fine_tune, loaders, pad_batch
+from hyperofa.evaluate.finetune import fine_tune, loaders, pad_batch
 from hyperofa.evaluate.metrics import average_over_languages, entity_scores, pos_scores
+from hyperofa.training import IGNORE_INDEX
 
 
 @dataclass
@@ -33,11 +36,11 @@ class EncodedTagging:
 
 
 def first_subtoken_labels(word_ids: Sequence[int | None], word_labels: Sequence[int]) -> list[int]:
-    """Per sub-token: the word's label at its first sub-token, IGNORE at later ones and at
+    """Per sub-token: the word's label at its first sub-token, IGNORE_INDEX at later ones and at
     special tokens (word id None). len(result) = len(word_ids)."""
     out, previous = [], None
     for w in word_ids:
-        out.append(word_labels[w] if w is not None and w != previous else IGNORE)
+        out.append(word_labels[w] if w is not None and w != previous else IGNORE_INDEX)
         previous = w
     return out
 
@@ -62,7 +65,9 @@ def encode_tagged(
         word_ids = enc.word_ids(i)
         labels = first_subtoken_labels(word_ids, [label_ids[t] for t in sentence.tags])
         features.append({"input_ids": enc["input_ids"][i], "labels": labels})
-        label_words.append([w for w, lab in zip(word_ids, labels, strict=True) if lab != IGNORE])
+        label_words.append(
+            [w for w, lab in zip(word_ids, labels, strict=True) if lab != IGNORE_INDEX]
+        )
     return EncodedTagging(features, label_words, [len(s.words) for s in sentences])
 
 
@@ -85,14 +90,14 @@ class TokenClassifier(nn.Module):
 
 
 def _masked_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    if not (labels != IGNORE).any():  # all words cut off: no loss, but keep the graph
+    if not (labels != IGNORE_INDEX).any():  # all words cut off: no loss, but keep the graph
         return logits.sum() * 0.0
-    return F.cross_entropy(logits, labels, ignore_index=IGNORE)
+    return F.cross_entropy(logits, labels, ignore_index=IGNORE_INDEX)
 
 
 def decode_tags(logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> tuple[list, list]:
     """(predicted, gold) label ids per sentence at its labelled positions."""
-    keep = batch["labels"] != IGNORE
+    keep = batch["labels"] != IGNORE_INDEX
     pred = logits.argmax(-1)
     return (
         [p[k].tolist() for p, k in zip(pred, keep, strict=True)],
@@ -149,6 +154,7 @@ def zero_shot_tagging(
     metric: str,
     cfg: FineTuneConfig,
     seed: int,
+    hw: TrainerConfig | None = None,
 ) -> dict[str, Any]:
     """Fine-tune encoder + head on train, keep the best epoch on dev, score every test language.
 
@@ -171,6 +177,7 @@ def zero_shot_tagging(
         lambda p, g: tag_scores(metric, labels, g, p)["f1"],
         cfg,
         seed,
+        hw,
     )
     per_language = {}
     for lang, sentences in tests.items():

@@ -8,22 +8,26 @@ the pure functions of retrieval / tagging / classification and returns
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-from omegaconf import MISSING, OmegaConf
-from omegaconf.errors import OmegaConfBaseException
 from transformers import AutoConfig, AutoModel, AutoTokenizer
 
 from hyperofa.assemble.modeling import CONFIG_KEY, AssembledForMaskedLM
+from hyperofa.config.evaluate import (
+    ClassificationTaskConfig,
+    EmbeddedPosTaskConfig,
+    RetrievalTaskConfig,
+    TaggingTaskConfig,
+)
+from hyperofa.config.training import TrainerConfig
 from hyperofa.errors import ConfigError, EmptyInputError, require_path
 from hyperofa.evaluate import datasets
 from hyperofa.evaluate.classification import zero_shot_classification
 from hyperofa.evaluate.embedded_pos import UPOS_TAGS, turkish_indonesian_pos
-from hyperofa.evaluate.finetune import FineTuneConfig
 from hyperofa.evaluate.retrieval import retrieval_scores
 from hyperofa.evaluate.tagging import zero_shot_tagging
 
@@ -34,53 +38,8 @@ class EvalTask(Protocol):
     """A plug-in evaluation: `run` returns {"average": {...}, "per_language": {...}}."""
 
     name: str
-    config_class: type
 
-    def run(self, model_dir: Path, cfg: Any, seed: int) -> dict[str, Any]: ...
-
-
-@dataclass
-class RetrievalTaskConfig:
-    task: str = "sr_t"
-    path: str = MISSING
-    languages: list[str] | None = None  # null = every language found under `path`
-    english: str = "eng"  # SR-B: the file code of the English Bible
-    max_sentences: int | None = None  # per language (SR-B only; Tatoeba pairs are used whole)
-    layer: int = 8
-    ks: list[int] = field(default_factory=lambda: [1, 5, 10])
-    max_length: int = 128
-    batch_size: int = 32
-
-
-@dataclass
-class TaggingTaskConfig:
-    task: str = "ner"
-    path: str = MISSING
-    source_language: str = "en"
-    languages: list[str] | None = None  # test languages; null = every one with a test file
-    max_train_sentences: int | None = None
-    max_eval_sentences: int | None = None  # per dev / test set
-    finetune: FineTuneConfig = field(default_factory=FineTuneConfig)
-
-
-@dataclass
-class ClassificationTaskConfig:
-    task: str = "taxi1500"
-    path: str = MISSING
-    source_language: str = "eng"
-    languages: list[str] | None = None
-    max_train_sentences: int | None = None
-    max_eval_sentences: int | None = None
-    finetune: FineTuneConfig = field(default_factory=FineTuneConfig)
-
-
-@dataclass
-class EmbeddedPosTaskConfig:
-    task: str = "embedded_pos"
-    train_sentences: int | None = None  # Turkish train subset; null = all (~4.6k)
-    dev_sentences: int = 250
-    split_seed: int = 0  # fixed, so the split does not move with the run seed
-    finetune: FineTuneConfig = field(default_factory=FineTuneConfig)
+    def run(self, model_dir: Path, cfg: Any, seed: int, hw: TrainerConfig) -> dict[str, Any]: ...
 
 
 def load_encoder(model_dir: str | Path):
@@ -106,9 +65,10 @@ class RetrievalTask:
 
     name: str
     fmt: str  # "tatoeba" | "bible"
-    config_class: type = RetrievalTaskConfig
 
-    def run(self, model_dir: Path, cfg: RetrievalTaskConfig, seed: int) -> dict[str, Any]:
+    def run(
+        self, model_dir: Path, cfg: RetrievalTaskConfig, seed: int, hw: TrainerConfig
+    ) -> dict[str, Any]:
         if self.fmt == "tatoeba":
             pairs = datasets.load_tatoeba(cfg.path, cfg.languages)
         else:
@@ -146,9 +106,10 @@ class TaggingTask:
     """NER (XTREME WikiANN) or POS (UD CoNLL-U): zero-shot from `source_language`."""
 
     name: str  # "ner" | "pos"
-    config_class: type = TaggingTaskConfig
 
-    def run(self, model_dir: Path, cfg: TaggingTaskConfig, seed: int) -> dict[str, Any]:
+    def run(
+        self, model_dir: Path, cfg: TaggingTaskConfig, seed: int, hw: TrainerConfig
+    ) -> dict[str, Any]:
         found = datasets.find_language_files(cfg.path, _format(self.name), "test")
         load = datasets.load_wikiann if self.name == "ner" else datasets.load_ud
         train, dev, tests = _splits(load, cfg, cfg.languages or sorted(found), seed)
@@ -159,7 +120,7 @@ class TaggingTask:
             labels = list(UPOS_TAGS)
         encoder, tokenizer = load_encoder(model_dir)
         return zero_shot_tagging(
-            encoder, tokenizer, train, dev, tests, labels, self.name, cfg.finetune, seed
+            encoder, tokenizer, train, dev, tests, labels, self.name, cfg.finetune, seed, hw
         )
 
 
@@ -168,16 +129,25 @@ class Taxi1500Task:
     """Taxi1500: 6-class verse classification, zero-shot from `source_language`."""
 
     name: str = "taxi1500"
-    config_class: type = ClassificationTaskConfig
 
-    def run(self, model_dir: Path, cfg: ClassificationTaskConfig, seed: int) -> dict[str, Any]:
+    def run(
+        self, model_dir: Path, cfg: ClassificationTaskConfig, seed: int, hw: TrainerConfig
+    ) -> dict[str, Any]:
         found = datasets.find_language_files(cfg.path, "taxi1500", "test")
         train, dev, tests = _splits(
             datasets.load_taxi1500, cfg, cfg.languages or sorted(found), seed
         )
         encoder, tokenizer = load_encoder(model_dir)
         return zero_shot_classification(
-            encoder, tokenizer, train, dev, tests, datasets.TAXI1500_CLASSES, cfg.finetune, seed
+            encoder,
+            tokenizer,
+            train,
+            dev,
+            tests,
+            datasets.TAXI1500_CLASSES,
+            cfg.finetune,
+            seed,
+            hw,
         )
 
 
@@ -186,9 +156,10 @@ class EmbeddedPosTask:
     """The embedded default's POS pair: Turkish UD (train/dev) → Indonesian UD (test)."""
 
     name: str = "embedded_pos"
-    config_class: type = EmbeddedPosTaskConfig
 
-    def run(self, model_dir: Path, cfg: EmbeddedPosTaskConfig, seed: int) -> dict[str, Any]:
+    def run(
+        self, model_dir: Path, cfg: EmbeddedPosTaskConfig, seed: int, hw: TrainerConfig
+    ) -> dict[str, Any]:
         train, dev, test = turkish_indonesian_pos(
             cfg.train_sentences, cfg.dev_sentences, cfg.split_seed
         )
@@ -203,6 +174,7 @@ class EmbeddedPosTask:
             "pos",
             cfg.finetune,
             seed,
+            hw,
         )
         result["counts"] = {"train": len(train), "dev": len(dev), "test": len(test)}
         return result
@@ -224,28 +196,16 @@ def get_task(name: str) -> EvalTask:
     return TASKS[name]
 
 
-def task_config(task: EvalTask, raw: Mapping[str, Any], key: str = "eval") -> Any:
-    """Validate a task's YAML node into its dataclass; a bad or missing value names its key."""
-    try:
-        merged = OmegaConf.merge(OmegaConf.structured(task.config_class), raw)
-        cfg = OmegaConf.to_object(merged)
-    except OmegaConfBaseException as err:
-        raise ConfigError(
-            f"{key}.{task.name}.{err.full_key or ''}".rstrip("."),
-            getattr(err, "value", None),
-            f"a valid `{task.name}` setting ({err.msg.splitlines()[0]})",
-        ) from None
-    if getattr(cfg, "path", None) is not None:
-        require_path(
-            cfg.path, f"`{key}.{task.name}.path`", datasets.LAYOUTS.get(_format(task.name), "")
-        )
-    return cfg
-
-
-def run_task(name: str, model_dir: str | Path, raw: Mapping[str, Any], seed: int) -> dict[str, Any]:
-    """Look up, validate and run one task; EmptyInputError if it produced no language."""
+def check_task(name: str, cfg: Any) -> None:
+    """Start-up check of a composed task's data (before any heavy stage)."""
     task = get_task(name)
-    result = task.run(Path(model_dir), task_config(task, raw), seed)
+    if hasattr(cfg, "path"):
+        require_path(cfg.path, f"eval.{task.name}.path", datasets.LAYOUTS.get(_format(name), ""))
+
+
+def run_task(name: str, model_dir: str | Path, cfg: Any, seed: int, hw: TrainerConfig) -> dict:
+    """Run one composed task on a model dir; EmptyInputError if it produced no language."""
+    result = get_task(name).run(Path(model_dir), cfg, seed, hw)
     if not result.get("per_language"):
         raise EmptyInputError(f"eval task `{name}`: no language was evaluated")
     return result

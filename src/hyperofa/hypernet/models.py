@@ -9,16 +9,16 @@ same items one at a time give the same outputs.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from hyperofa.config.enums import HypernetArchitecture
+from hyperofa.config.hypernet import HypernetModelConfig
 from hyperofa.errors import IncompatibleInputsError
-from hyperofa.hypernet.config import HypernetConfig, as_model_config
 
 PAD_ID = 0
 
@@ -94,7 +94,7 @@ class BiLSTMHypernet(nn.Module):
     batch leaves oneDNN and its backward pass is ~25× slower per word (torch 2.13, measured).
     """
 
-    def __init__(self, words: FrozenWordTable, cfg: HypernetConfig, output_dim: int):
+    def __init__(self, words: FrozenWordTable, cfg: HypernetModelConfig, output_dim: int):
         super().__init__()
         self.output_dim, self.max_context = output_dim, cfg.max_context
         self.words, self.hidden_size = words, cfg.hidden_size
@@ -129,7 +129,7 @@ class SetFormerHypernet(nn.Module):
     `SetFormer` (which is disabled there; here it trains and infers).
     """
 
-    def __init__(self, words: FrozenWordTable, cfg: HypernetConfig, output_dim: int):
+    def __init__(self, words: FrozenWordTable, cfg: HypernetModelConfig, output_dim: int):
         super().__init__()
         self.output_dim, self.max_context = output_dim, cfg.max_context
         self.words = words
@@ -155,27 +155,34 @@ class SetFormerHypernet(nn.Module):
         return self.head(pooled)
 
 
-_ARCHITECTURES = {"bilstm": BiLSTMHypernet, "setformer": SetFormerHypernet}
+_ARCHITECTURES = {
+    HypernetArchitecture.bilstm: BiLSTMHypernet,
+    HypernetArchitecture.setformer: SetFormerHypernet,
+}
 
 
 def build_hypernet(
-    cfg: HypernetConfig | Mapping[str, Any],
-    word_vectors: np.ndarray | Tensor,
-    output_dim: int | None = None,
+    cfg: HypernetModelConfig, word_vectors: np.ndarray | Tensor, output_dim: int | None = None
 ) -> nn.Module:
     """The hypernetwork named by `cfg.architecture` over the frozen `word_vectors` [N, d].
 
-    `output_dim` (D_out) overrides `cfg.output_dim`; one of them must be set. Raises
-    IncompatibleInputsError when d != cfg.input_dim. Parameters are initialized from torch's
-    global RNG: seed it (or use `torch.random.fork_rng`) for reproducible weights.
+    `output_dim` (D_out) overrides `cfg.output_dim`; one of them must be set. `cfg.input_dim`
+    null takes d from the vectors; a set one must equal d (IncompatibleInputsError). Parameters
+    are initialized from torch's global RNG: seed it (or use `torch.random.fork_rng`) for
+    reproducible weights.
     """
-    cfg = as_model_config(cfg)
     out_dim = output_dim if output_dim is not None else cfg.output_dim
     if out_dim is None:
         raise IncompatibleInputsError("hypernet output_dim is unset: pass the targets' width")
-    if word_vectors.ndim != 2 or word_vectors.shape[1] != cfg.input_dim:
+    expected = cfg.input_dim if cfg.input_dim is not None else word_vectors.shape[-1]
+    if word_vectors.ndim != 2 or word_vectors.shape[1] != expected:
         raise IncompatibleInputsError(
             f"word vectors have shape {tuple(word_vectors.shape)}, but hypernet.model.input_dim"
-            f" = {cfg.input_dim}: expected (N, {cfg.input_dim})"
+            f" = {cfg.input_dim}: expected (N, {expected}); null takes the vectors' dim"
+        )
+    if cfg.architecture == HypernetArchitecture.setformer and expected % cfg.num_heads:
+        raise IncompatibleInputsError(
+            f"hypernet.model.num_heads = {cfg.num_heads} does not divide the word-vector dim"
+            f" {expected} (the SetFormer's d_model)"
         )
     return _ARCHITECTURES[cfg.architecture](FrozenWordTable(word_vectors), cfg, int(out_dim))

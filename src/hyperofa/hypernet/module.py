@@ -7,7 +7,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
@@ -15,22 +14,22 @@ from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 from pytorch_lightning.loggers import CSVLogger, Logger
 from torch import Tensor, nn
 
-from hyperofa.hypernet.config import HypernetConfig, HypernetTrainConfig
+from hyperofa.config.hypernet import HypernetModelConfig, HypernetTrainConfig
+from hyperofa.config.training import TrainerConfig
 from hyperofa.hypernet.data import HypernetBatch, LengthGroupedSampler
 from hyperofa.hypernet.loss import NonFiniteLossError, hypernet_loss
+from hyperofa.training.seeding import step_seed
+from hyperofa.training.trainer import build_trainer, single_device
 
 CHECKPOINTS = "checkpoints"  # under the run dir: best.ckpt, last.ckpt
-
-
-def step_seed(seed: int, step: int) -> int:
-    """A well-mixed 32-bit seed for (seed, global step)."""
-    return int(np.random.SeedSequence((seed, step)).generate_state(1)[0])
 
 
 class HypernetModule(pl.LightningModule):
     """Trains a hypernetwork with λ·InfoNCE + (1−λ)·L1norm, Adam and StepLR (per epoch)."""
 
-    def __init__(self, net: nn.Module, model_cfg: HypernetConfig, train_cfg: HypernetTrainConfig):
+    def __init__(
+        self, net: nn.Module, model_cfg: HypernetModelConfig, train_cfg: HypernetTrainConfig
+    ):
         super().__init__()
         self.net, self.train_cfg = net, train_cfg
         self.save_hyperparameters({"model": asdict(model_cfg), "train": asdict(train_cfg)})
@@ -148,33 +147,29 @@ def checkpoint_callbacks(dirpath: str, every_n_steps: int) -> list[pl.Callback]:
     return [best, MidEpochCheckpoint(f"{dirpath}/last.ckpt", every_n_steps)]
 
 
-def build_trainer(
+def hypernet_trainer(
     run_dir: Path,
     cfg: HypernetTrainConfig,
+    hw: TrainerConfig,
     sampler: LengthGroupedSampler,
     loggers: Sequence[Logger] | None = None,
     callbacks: Sequence[pl.Callback] = (),
-    progress: bool = True,
 ) -> tuple[pl.Trainer, ModelCheckpoint]:
-    """A deterministic single-device Trainer logging to `run_dir/csv` (+ `loggers`), and its
-    best-by-val-loss checkpoint callback."""
+    """A Trainer on `hw`'s accelerator and precision (one device: the length-grouped order is not
+    sharded over ranks) logging to `run_dir/csv` (+ `loggers`), and its best-by-val-loss
+    checkpoint callback."""
     checkpoints = checkpoint_callbacks(str(run_dir / CHECKPOINTS), cfg.checkpoint_every_n_steps)
     extra: list[pl.Callback] = [ReplayableOrder(sampler), *checkpoints, *callbacks]
     if cfg.early_stopping_patience is not None:
         patience = cfg.early_stopping_patience
         extra.append(EarlyStopping("val/loss", patience=patience, check_on_train_epoch_end=False))
-    trainer = pl.Trainer(
-        default_root_dir=run_dir,
-        max_epochs=cfg.max_epochs,
-        accelerator=cfg.accelerator,
-        devices=1,
-        deterministic=True,
-        gradient_clip_val=cfg.grad_clip,
+    trainer = build_trainer(
+        single_device(hw, "hypernet"),
         callbacks=extra,
         logger=[CSVLogger(run_dir, name="csv"), *(loggers or [])],
-        num_sanity_val_steps=0,  # a resumed run must not differ by a sanity pass
+        default_root_dir=run_dir,
+        max_epochs=cfg.max_epochs,
+        gradient_clip_val=cfg.grad_clip,
         log_every_n_steps=max(1, min(50, len(sampler))),
-        enable_progress_bar=progress,
-        enable_model_summary=False,
     )
     return trainer, checkpoints[0]

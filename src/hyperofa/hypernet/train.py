@@ -1,20 +1,18 @@
 """Train the hypernetwork on source tokens, resumably; predict rows; intrinsic scores.
 
 A run directory holds `checkpoints/{best,last}.ckpt`, `csv/version_*/metrics.csv`,
-`fingerprint.json`, and once finished `splits.npz` + `result.json`. Rerunning with the same
+`run.json` (its claim), and once finished `splits.npz` + `result.json`. Rerunning with the same
 directory resumes from `last.ckpt` (saved every `checkpoint_every_n_steps` steps) and ends with
 the same weights as an uninterrupted run; a finished run is loaded, not retrained.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import time
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -28,8 +26,9 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from hyperofa.artifacts import cache_key, write_json_atomic
+from hyperofa.config.hypernet import HypernetModelConfig, HypernetTrainConfig
+from hyperofa.config.training import TrainerConfig
 from hyperofa.errors import ConfigError, EmptyInputError, IncompatibleInputsError
-from hyperofa.hypernet.config import HypernetConfig, HypernetTrainConfig
 from hyperofa.hypernet.data import (
     Augmentation,
     LengthGroupedSampler,
@@ -39,14 +38,12 @@ from hyperofa.hypernet.data import (
     split_tokens,
 )
 from hyperofa.hypernet.models import build_hypernet
-from hyperofa.hypernet.module import CHECKPOINTS, HypernetModule, build_trainer
+from hyperofa.hypernet.module import CHECKPOINTS, HypernetModule, hypernet_trainer
+from hyperofa.training.rundir import claim_run_dir
+from hyperofa.training.seeding import scoped_global_state
 
-RESULT, SPLITS, FINGERPRINT = "result.json", "splits.npz", "fingerprint.json"
-_NOT_IN_KEY = (
-    "num_workers",
-    "accelerator",
-    "checkpoint_every_n_steps",
-)  # leave results as they are
+RESULT, SPLITS = "result.json", "splits.npz"
+_NOT_IN_KEY = ("num_workers", "checkpoint_every_n_steps")  # leave results as they are
 
 
 @dataclass
@@ -66,16 +63,17 @@ def validate_inputs(
     indices: np.ndarray,
     word_vectors: np.ndarray,
     targets: np.ndarray,
-    model_cfg: HypernetConfig,
+    model_cfg: HypernetModelConfig,
 ) -> np.ndarray:
     """Check the CSR map, word vectors and targets agree; return the tokens with matched words.
 
     Raises IncompatibleInputsError or EmptyInputError naming the mismatch.
     """
-    if word_vectors.ndim != 2 or word_vectors.shape[1] != model_cfg.input_dim:
+    dim = model_cfg.input_dim if model_cfg.input_dim is not None else word_vectors.shape[-1]
+    if word_vectors.ndim != 2 or word_vectors.shape[1] != dim:
         raise IncompatibleInputsError(
             f"word vectors have shape {word_vectors.shape} but hypernet.model.input_dim ="
-            f" {model_cfg.input_dim}: expected (N, {model_cfg.input_dim})"
+            f" {model_cfg.input_dim}: expected (N, {dim}); null takes the vectors' dim"
         )
     if indptr.ndim != 1 or len(indptr) < 1 or indptr[0] != 0 or indptr[-1] != len(indices):
         raise IncompatibleInputsError(
@@ -126,20 +124,6 @@ def _fingerprint(arrays: dict[str, np.ndarray], model_cfg, train_cfg) -> str:
     return cache_key("hypernet-train", {"model": asdict(model_cfg), "train": train}, inputs)
 
 
-def _claim_run_dir(run_dir: Path, key: str) -> None:
-    """Record the run's key in `run_dir`, or refuse a directory holding a different run."""
-    path = run_dir / FINGERPRINT
-    if path.exists():
-        found = json.loads(path.read_text())["key"]
-        if found != key:
-            raise IncompatibleInputsError(
-                f"{run_dir} holds a hypernet run with other inputs or config (key {found}, this"
-                f" run {key}): use a new run directory"
-            )
-    else:
-        write_json_atomic(path, {"key": key})
-
-
 def _loaders(data: dict[str, Any], splits: dict[str, np.ndarray], model_cfg, cfg):
     """Training loader (length-grouped, augmented) with its sampler, and the validation loader."""
     csr = (data["indptr"], data["indices"])
@@ -159,21 +143,6 @@ def _loaders(data: dict[str, Any], splits: dict[str, np.ndarray], model_cfg, cfg
     return train_loader, val_loader, sampler
 
 
-@contextlib.contextmanager
-def _scoped_global_state() -> Iterator[None]:
-    """Restore torch's global RNG and deterministic-algorithms flag after training."""
-    deterministic = torch.are_deterministic_algorithms_enabled()
-    with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", ".*does not have many workers.*")
-        warnings.filterwarnings("ignore", ".*exists and is not empty.*")
-        # Lightning cannot see that ReplayableOrder makes our loader resumable mid-epoch
-        warnings.filterwarnings("ignore", ".*your dataloader is not resumable.*")
-        try:
-            yield
-        finally:
-            torch.use_deterministic_algorithms(deterministic)
-
-
 def load_weights(net: nn.Module, checkpoint: Path) -> nn.Module:
     """Load a HypernetModule checkpoint's `net.*` weights into `net`; return it in eval mode."""
     state = torch.load(checkpoint, map_location="cpu", weights_only=True)["state_dict"]
@@ -187,14 +156,16 @@ def _save_splits(path: Path, splits: dict[str, np.ndarray]) -> None:
     os.replace(tmp, path)
 
 
-def _finished(run_dir: Path, model_cfg: HypernetConfig, word_vectors: np.ndarray) -> TrainResult:
-    metrics = json.loads((run_dir / RESULT).read_text())["metrics"]
+def load_trained(
+    run_dir: Path, model_cfg: HypernetModelConfig, word_vectors: np.ndarray
+) -> TrainResult:
+    """The finished run in `run_dir` (result.json, splits.npz, checkpoints/best.ckpt)."""
+    result = json.loads((run_dir / RESULT).read_text())
     with np.load(run_dir / SPLITS) as f:
         splits = {k: f[k] for k in ("train", "val", "test")}
-    net = build_hypernet(model_cfg, word_vectors)
-    return TrainResult(
-        load_weights(net, run_dir / CHECKPOINTS / "best.ckpt"), splits, metrics, run_dir
-    )
+    net = build_hypernet(model_cfg, word_vectors, result["model"]["output_dim"])
+    best = load_weights(net, run_dir / CHECKPOINTS / "best.ckpt")
+    return TrainResult(best, splits, result["metrics"], run_dir)
 
 
 def train_hypernet(
@@ -202,11 +173,11 @@ def train_hypernet(
     indices: np.ndarray,
     word_vectors: np.ndarray,
     targets: np.ndarray,
-    model_cfg: HypernetConfig,
+    model_cfg: HypernetModelConfig,
     train_cfg: HypernetTrainConfig,
     run_dir: Path,
+    hw: TrainerConfig | None = None,
     loggers: Sequence[Logger] | None = None,
-    enable_progress_bar: bool = True,
     callbacks: Sequence[pl.Callback] = (),
 ) -> TrainResult:
     """Train on source tokens with matched words: CSR rows → `targets` rows [V_src, D_out].
@@ -223,10 +194,10 @@ def train_hypernet(
     parts = split_tokens(matched, train_cfg.split, train_cfg.split_seed)
     splits = dict(zip(("train", "val", "test"), parts, strict=True))
     _check_split(splits, train_cfg.batch_size)
-    _claim_run_dir(run_dir, _fingerprint(dict(data), model_cfg, train_cfg))
+    claim_run_dir(run_dir, {"key": _fingerprint(dict(data), model_cfg, train_cfg)}, "hypernet")
     if (run_dir / RESULT).exists():
-        return _finished(run_dir, model_cfg, word_vectors)
-    extras = {"loggers": loggers, "callbacks": callbacks, "progress": enable_progress_bar}
+        return load_trained(run_dir, model_cfg, word_vectors)
+    extras = {"hw": hw or TrainerConfig(), "loggers": loggers, "callbacks": callbacks}
     net, metrics, best_path = _fit(data, splits, model_cfg, train_cfg, run_dir, extras)
     _save_splits(run_dir / SPLITS, splits)
     write_json_atomic(run_dir / RESULT, {"metrics": metrics, "model": asdict(model_cfg)})
@@ -235,12 +206,12 @@ def train_hypernet(
 
 def _fit(data, splits, model_cfg, train_cfg, run_dir: Path, extras: dict[str, Any]):
     """Build net, loaders and trainer; fit (resuming from last.ckpt); return net, metrics, best."""
-    with _scoped_global_state():
+    with scoped_global_state():
         torch.manual_seed(train_cfg.seed)
         net = build_hypernet(model_cfg, data["word_vectors"])
         module = HypernetModule(net, model_cfg, train_cfg)
         train_loader, val_loader, sampler = _loaders(data, splits, model_cfg, train_cfg)
-        trainer, best = build_trainer(run_dir, train_cfg, sampler, **extras)
+        trainer, best = hypernet_trainer(run_dir, train_cfg, sampler=sampler, **extras)
         last = run_dir / CHECKPOINTS / "last.ckpt"
         started = time.perf_counter()
         resume = last if last.exists() else None
@@ -285,12 +256,3 @@ def predict(
             out[positions] = model(batch.word_ids.to(device), batch.lengths).float().cpu().numpy()
     model.train(was_training)
     return out
-
-
-def intrinsic_scores(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
-    """Mean cosine of predicted vs true rows, and mean|pred − true| / mean|true|. [n, D] each."""
-    pred, true = np.asarray(pred, np.float64), np.asarray(true, np.float64)
-    norms = np.linalg.norm(pred, axis=1) * np.linalg.norm(true, axis=1)
-    cosine = np.sum(pred * true, axis=1) / np.maximum(norms, 1e-12)
-    l1 = np.abs(pred - true).mean() / np.abs(true).mean()
-    return {"cosine": float(cosine.mean()), "l1_norm": float(l1)}

@@ -3,14 +3,15 @@
 Every initializer fills the target rows the same way (DESIGN §3.3): all rows start random
 (source mean/std per dimension), the method writes the rows of target tokens that have a vector in
 word space, then tokens shared with the source vocabulary are copied over. Only the middle step
-differs, so an initializer is a function `fill(inputs, token_ids) -> rows`.
+differs: an initializer says which target tokens it can set (`covers`) and computes their rows
+(`fill`). Initializers are pure: arrays in, rows out, no files, no training, no logging of curves.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -46,7 +47,6 @@ class InitInputs:
     source_words: TokenWordMap | None = None
     target_words: TokenWordMap | None = None
     word_vectors: np.ndarray | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def num_target(self) -> int:
@@ -57,18 +57,23 @@ class InitInputs:
 class InitResult:
     rows: np.ndarray  # float32 (V_t, k)
     provenance: np.ndarray  # int8 (V_t,), Provenance values
-    metrics: dict[str, float] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         return provenance_counts(self.provenance)
 
 
 class Initializer(Protocol):
-    """Fills the rows of `token_ids` (target tokens with a word-space vector, not copied)."""
+    """A method that sets the rows of the target tokens it covers (those not copied)."""
 
     name: str
 
-    def fill(self, inputs: InitInputs, token_ids: np.ndarray) -> np.ndarray: ...
+    def covers(self, inputs: InitInputs) -> np.ndarray:
+        """bool (V_t,): the target tokens this method can set (e.g. those with matched words)."""
+        ...
+
+    def fill(self, inputs: InitInputs, token_ids: np.ndarray) -> np.ndarray:
+        """float32 (len(token_ids), k): rows for `token_ids`, all covered."""
+        ...
 
 
 def random_rows(source_rows: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -84,19 +89,15 @@ def initialize(initializer: Initializer, inputs: InitInputs) -> InitResult:
     rows = random_rows(inputs.source_rows, inputs.num_target, rng)
     provenance = np.full(inputs.num_target, Provenance.RANDOM, dtype=np.int8)
     copied = inputs.copy.kind != CopyKind.NONE
-    todo = np.flatnonzero(inputs.target_has_vector & ~copied)
+    todo = np.flatnonzero(initializer.covers(inputs) & ~copied)
     if len(todo):
-        filled = initializer.fill(inputs, todo)
-        if filled is not None:
-            rows[todo] = filled
-            provenance[todo] = Provenance.INITIALIZED
+        rows[todo] = initializer.fill(inputs, todo)
+        provenance[todo] = Provenance.INITIALIZED
     for kind, prov in _KIND_TO_PROVENANCE.items():
         sel = np.flatnonzero(inputs.copy.kind == kind)
         rows[sel] = inputs.source_rows[inputs.copy.source_id[sel]]
         provenance[sel] = prov
-    result = InitResult(
-        rows=rows, provenance=provenance, metrics=dict(getattr(initializer, "metrics", {}))
-    )
+    result = InitResult(rows=rows, provenance=provenance)
     c = result.counts()
     log.info(
         "initialize[%s]: %s target, %s copied (%s exact, %s case-insensitive, %s special), "
@@ -111,20 +112,3 @@ def initialize(initializer: Initializer, inputs: InitInputs) -> InitResult:
         f"{c['random']:,}",
     )
     return result
-
-
-def build_initializer(spec: dict[str, Any]) -> Initializer:
-    """Instantiate an `initializer/*.yaml` option; a bad value is a ConfigError naming the key."""
-    from hydra.errors import InstantiationException
-    from hydra.utils import instantiate
-
-    from hyperofa.errors import ConfigError
-
-    try:
-        # not recursive: nested `_target_` nodes (the hypernet) are the initializer's to build
-        return instantiate({k: v for k, v in spec.items() if k != "name"}, _recursive_=False)
-    except InstantiationException as err:
-        cause = err.__cause__ if isinstance(err.__cause__, ConfigError) else None
-        if cause is not None:
-            raise cause from None
-        raise ConfigError("initializer", spec, f"arguments its builder accepts ({err})") from None

@@ -11,7 +11,8 @@ import logging
 
 import numpy as np
 
-from hyperofa.errors import ConfigError
+from hyperofa.config.initializers import OFAConfig
+from hyperofa.errors import EmptyInputError
 from hyperofa.init.base import InitInputs
 from hyperofa.knn import CosineIndex
 
@@ -29,17 +30,17 @@ def softmax_weights(similarities: np.ndarray, temperature: float) -> np.ndarray:
 class OFAInitializer:
     name = "ofa"
 
-    def __init__(self, top_k: int = 10, temperature: float = 0.1, use_gpu: bool = True):
-        if top_k < 1:
-            raise ConfigError("initializer.top_k", top_k, "an integer ≥ 1")
-        if temperature <= 0:
-            raise ConfigError("initializer.temperature", temperature, "a positive number")
-        self.top_k, self.temperature, self.use_gpu = top_k, temperature, use_gpu
+    def __init__(self, cfg: OFAConfig):
+        self.top_k, self.temperature, self.use_gpu = cfg.top_k, cfg.temperature, cfg.use_gpu
+
+    def covers(self, inputs: InitInputs) -> np.ndarray:
+        """Target tokens with a vector in word space (at least one matched word)."""
+        return inputs.target_has_vector
 
     def fill(self, inputs: InitInputs, token_ids: np.ndarray, chunk: int = 16_384) -> np.ndarray:
         candidates = np.flatnonzero(inputs.source_has_vector)
         if len(candidates) == 0:
-            return None
+            raise EmptyInputError("ofa: no source token has a vector in word space")
         k = min(self.top_k, len(candidates))
         index = CosineIndex(inputs.source_vectors[candidates], self.use_gpu)
         out = np.empty((len(token_ids), inputs.source_rows.shape[1]), dtype=np.float32)
@@ -49,7 +50,3 @@ class OFAInitializer:
             neighbour_rows = inputs.source_rows[candidates[nbrs]]  # (q, k, dim)
             out[start : start + chunk] = np.einsum("qk,qkd->qd", weights, neighbour_rows)
         return out
-
-
-def build(top_k: int = 10, temperature: float = 0.1, use_gpu: bool = True) -> OFAInitializer:
-    return OFAInitializer(top_k=top_k, temperature=temperature, use_gpu=use_gpu)

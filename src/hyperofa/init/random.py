@@ -10,9 +10,8 @@ from hyperofa.init.base import InitInputs
 class RandomInitializer:
     name = "random"
 
-    def fill(self, inputs: InitInputs, token_ids: np.ndarray) -> None:
-        return None
+    def covers(self, inputs: InitInputs) -> np.ndarray:
+        return np.zeros(inputs.num_target, dtype=bool)
 
-
-def build() -> RandomInitializer:
-    return RandomInitializer()
+    def fill(self, inputs: InitInputs, token_ids: np.ndarray) -> np.ndarray:
+        return np.empty((0, inputs.source_rows.shape[1]), dtype=np.float32)  # covers nothing

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from hyperofa.config.pretrain import PretrainConfig
 from hyperofa.errors import ConfigError, EmptyInputError, IncompatibleInputsError, MissingPathError
-from hyperofa.pretrain.config import PretrainConfig, check_pretrain_config
 
 # model types whose position ids start after the padding index (`padding_idx + 1`)
 OFFSET_POSITION_MODELS = ("roberta", "xlm-roberta", "xlm-roberta-xl", "camembert", "longformer")
@@ -250,7 +250,6 @@ def prepare_data(
     model_config: Any, tokenizer: Any, train_texts: Any, val_texts: Any, cfg: PretrainConfig
 ) -> tuple[PackedBlocks, PackedBlocks, SpecialIds]:
     """Every input check, then packed train and held-out blocks; raises named errors only."""
-    check_pretrain_config(cfg)
     check_max_length(cfg.max_length, model_config)
     ids = SpecialIds.from_tokenizer(tokenizer)
     if ids.vocab_size > model_config.vocab_size:
@@ -263,3 +262,17 @@ def prepare_data(
     train_blocks = pack_corpus(tokenizer, train, cfg.max_length, languages)
     val_blocks = pack_corpus(tokenizer, val, cfg.max_length, languages)
     return train_blocks, val_blocks.limit_per_language(cfg.val_max_blocks_per_language), ids
+
+
+def accumulation(cfg: PretrainConfig, world_size: int) -> int:
+    """Micro-batches per optimizer step on each of `world_size` devices."""
+    if cfg.effective_batch_size is None:
+        return cfg.accumulate_grad_batches
+    per_step = cfg.batch_size * world_size
+    if cfg.effective_batch_size % per_step:
+        raise ConfigError(
+            "pretrain.effective_batch_size",
+            cfg.effective_batch_size,
+            f"a multiple of batch_size × devices = {cfg.batch_size} × {world_size}",
+        )
+    return cfg.effective_batch_size // per_step

@@ -17,18 +17,19 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from hyperofa.config.pretrain import PretrainConfig
 from hyperofa.masking import mask_tokens
-from hyperofa.pretrain.config import PretrainConfig, accumulation
-from hyperofa.pretrain.data import PackedBlocks, SpecialIds, epoch_order, temperature_probabilities
+from hyperofa.pretrain.data import (
+    PackedBlocks,
+    SpecialIds,
+    accumulation,
+    epoch_order,
+    temperature_probabilities,
+)
+from hyperofa.training.seeding import keyed_seed
 
 VALIDATION_EPOCH = -1  # the `epoch` of validation items: their masks never change
 Key = tuple[int, int, int]  # (epoch, stream index, block index)
-
-
-def keyed_seed(*parts: int) -> int:
-    """A well-mixed 63-bit seed for a tuple of non-negative ints."""
-    state = np.random.SeedSequence([int(p) for p in parts]).generate_state(2, dtype=np.uint32)
-    return int(state[0]) << 31 | int(state[1]) >> 1
 
 
 class TemperatureSampler(Sampler[Key]):

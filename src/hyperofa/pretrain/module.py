@@ -3,31 +3,22 @@ decay. Gradient accumulation, clipping and precision come from the Trainer."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-import numpy as np
 import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from hyperofa.assemble.modeling import AssembledForMaskedLM
-from hyperofa.masking import IGNORE_INDEX
-from hyperofa.pretrain.config import PretrainConfig
-from hyperofa.pretrain.datamodule import keyed_seed
+from hyperofa.config.pretrain import PretrainConfig
+from hyperofa.training import IGNORE_INDEX
+from hyperofa.training.schedules import warmup_linear_decay
+from hyperofa.training.seeding import keyed_seed, rng_state, set_rng_state
 
 CHECKPOINT_KEY = "hyperofa_pretrain"  # our extras inside a Lightning checkpoint
-
-
-def warmup_linear_decay(step: int, warmup_steps: int, max_steps: int) -> float:
-    """LR multiplier of update `step` (0-based): (s+1)/(w+1) while warming up, then linearly down
-    to 1/(T−w) at the last update — no update runs at lr 0."""
-    if step < warmup_steps:
-        return (step + 1) / (warmup_steps + 1)
-    return max(0.0, (max_steps - step) / max(1, max_steps - warmup_steps))
 
 
 def decay_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
@@ -37,30 +28,6 @@ def decay_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, 
         {"params": [p for p in params if p.ndim >= 2], "weight_decay": weight_decay},
         {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0},
     ]
-
-
-def rng_state() -> dict[str, Any]:
-    """Python, numpy and torch RNG states as checkpoint-safe (weights_only) values."""
-    version, python, gauss = random.getstate()
-    kind, keys, pos, has_gauss, cached = np.random.get_state(legacy=True)
-    state = {
-        "python": [version, list(python), gauss],
-        "torch": torch.get_rng_state(),
-        "numpy": [kind, keys.tolist(), pos, has_gauss, cached],
-    }
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def set_rng_state(state: dict[str, Any]) -> None:
-    version, python, gauss = state["python"]
-    random.setstate((version, tuple(python), gauss))
-    kind, keys, pos, has_gauss, cached = state["numpy"]
-    np.random.set_state((kind, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
-    torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
 
 
 class MLMModule(pl.LightningModule):

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from hyperofa.hypernet.config import HypernetConfig, HypernetTrainConfig
+from hyperofa.config.hypernet import HypernetModelConfig, HypernetTrainConfig
+from hyperofa.config.training import TrainerConfig
 from hyperofa.hypernet.train import TrainResult, train_hypernet
 
 
@@ -41,8 +42,8 @@ def make_problem(
 
 def tiny_configs(
     architecture: str = "bilstm", **train_overrides
-) -> tuple[HypernetConfig, HypernetTrainConfig]:
-    model = HypernetConfig(
+) -> tuple[HypernetModelConfig, HypernetTrainConfig]:
+    model = HypernetModelConfig(
         architecture=architecture,
         input_dim=8,
         hidden_size=12,
@@ -78,7 +79,7 @@ def train_problem(problem: Problem, run_dir, model_cfg, train_cfg, **kw) -> Trai
         model_cfg,
         train_cfg,
         run_dir,
-        enable_progress_bar=False,
+        hw=TrainerConfig(progress=False),
         **kw,
     )
 

@@ -5,7 +5,6 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from hyperofa.errors import ConfigError, IncompatibleInputsError
-from hyperofa.hypernet.config import HypernetConfig
 from hyperofa.hypernet.data import TokenWordSets, collate
 from hyperofa.hypernet.models import (
     BiLSTMHypernet,
@@ -116,10 +115,3 @@ def test_build_refuses_mismatched_or_missing_dimensions():
         build_hypernet(cfg, np.zeros((5, 7), np.float32), output_dim=3)
     with pytest.raises(IncompatibleInputsError, match="output_dim"):
         build_hypernet(cfg, np.zeros((5, 8), np.float32))
-
-
-def test_config_validation_names_the_key():
-    with pytest.raises(ConfigError, match="hypernet.model.architecture"):
-        HypernetConfig(architecture="gru")
-    with pytest.raises(ConfigError, match="num_heads"):
-        HypernetConfig(architecture="setformer", input_dim=100, num_heads=7)

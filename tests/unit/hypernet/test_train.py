@@ -10,7 +10,8 @@ import torch
 from hyperofa.errors import ConfigError, EmptyInputError, IncompatibleInputsError
 from hyperofa.hypernet.data import LengthGroupedSampler, TokenWordSets, split_tokens
 from hyperofa.hypernet.loss import NonFiniteLossError
-from hyperofa.hypernet.train import intrinsic_scores, predict, train_hypernet
+from hyperofa.evaluate.intrinsic import intrinsic_scores
+from hyperofa.hypernet.train import predict, train_hypernet
 
 from .conftest import tiny_configs
 from .conftest import train_problem as _train

@@ -1,0 +1,77 @@
+"""The closed choices of the config tree.
+
+Member names are the lower-case spellings users write in YAML and on the command line, because
+OmegaConf matches an enum field against member *names*; `StrEnum` makes each member equal to its
+value string, so `Stage.match == "match"`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Stage(StrEnum):
+    """Pipeline stages in run order; `pretrain` runs only when listed."""
+
+    match = "match"
+    factorize = "factorize"
+    copy = "copy"
+    initialize = "initialize"
+    assemble = "assemble"
+    pretrain = "pretrain"
+    evaluate = "evaluate"
+
+
+class EmbeddedModel(StrEnum):
+    e5_small = "e5_small"  # multilingual-e5-small, XLM-R Unigram vocabulary
+    minilm_en = "minilm_en"  # English all-MiniLM-L6-v2, BERT WordPiece (the "mono" setting)
+
+
+class WordVectorFormat(StrEnum):
+    auto = "auto"
+    word2vec = "word2vec"
+    word2vec_binary = "word2vec_binary"
+    gensim = "gensim"
+
+
+class UnprefixedKeys(StrEnum):
+    error = "error"
+    english = "english"  # the public OFA code reads a key without `xxx:` as English
+
+
+class LanguageScope(StrEnum):
+    all = "all"  # every UDHR language
+    run = "run"  # English + the source-text languages + the langset (and its held-out languages)
+
+
+class UdhrLanguages(StrEnum):
+    run = "run"  # the langset and its held-out languages
+    all = "all"  # every UDHR language paragraph-parallel with English (~440)
+
+
+class StepZeroTask(StrEnum):
+    mlm_heldout = "mlm_heldout"
+    sr_udhr = "sr_udhr"
+
+
+class Initializer(StrEnum):
+    random = "random"
+    ofa = "ofa"
+    hyperofa = "hyperofa"
+
+
+class WordWeighting(StrEnum):
+    multiset = (
+        "multiset"  # the public OFA code: a word counts once per surface form holding the token
+    )
+    set = "set"  # each matched word once (hyper-ofa's hypernetwork input)
+
+
+class HypernetArchitecture(StrEnum):
+    bilstm = "bilstm"
+    setformer = "setformer"
+
+
+class LoggerKind(StrEnum):
+    csv = "csv"
+    wandb = "wandb"

@@ -1,0 +1,96 @@
+"""Stage `pretrain`: the assembled model after continued pre-training, a cached model artifact
+keyed by the model, the text and every training setting.
+
+Training runs in a work dir keyed like the artifact (`<cache>/pretrain/<key>.work`), so killing a
+job and rerunning the same command — in any run dir — resumes from its last checkpoint; the
+finished model, its CSV curves, `pretrain.json` and `loss.png` then move into the artifact and
+the checkpoints are dropped. W&B (when configured) writes under the job's run dir.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from hyperofa.artifacts import Artifact, cache_key, cached_stage, write_json_atomic
+from hyperofa.config.pretrain import PretrainConfig
+from hyperofa.config.schema import LangsetConfig
+from hyperofa.config.training import TrainerConfig
+from hyperofa.corpus import UDHRCorpus
+from hyperofa.paths import cache_root
+from hyperofa.pretrain.train import CHECKPOINTS, MODEL, RESULT
+from hyperofa.pretrain.train import pretrain as train
+from hyperofa.stages.common import Keyed, fingerprint
+from hyperofa.training.loggers import Tracking
+
+STAGE = "pretrain"
+LOGS = "logs"  # inside the artifact: csv/, pretrain.json, loss.png
+
+
+def _path_texts(path: str) -> Any:
+    """A dir of `<lang>.txt`, or a dataset saved with `datasets.save_to_disk`."""
+    if (Path(path) / "dataset_info.json").exists() or (Path(path) / "state.json").exists():
+        from datasets import load_from_disk
+
+        return load_from_disk(path)
+    return path
+
+
+def pretrain_texts(
+    cfg: PretrainConfig, langset: LangsetConfig, corpus: Keyed[UDHRCorpus]
+) -> Keyed[tuple[Any, Any]]:
+    """(train, held-out) text: by path when configured, else the langset's UDHR articles."""
+    langs = langset.languages
+    train = corpus.value.texts(langs, "train")
+    val = corpus.value.texts(langs, "heldout")
+    keys = [corpus.key, ",".join(sorted(langs))]
+    if cfg.train_path is not None:
+        train = _path_texts(cfg.train_path)
+        keys.append(fingerprint(Path(cfg.train_path)))
+    if cfg.val_path is not None:
+        val = _path_texts(cfg.val_path)
+        keys.append(fingerprint(Path(cfg.val_path)))
+    return Keyed((train, val), ":".join(keys))
+
+
+def pretrain(
+    cfg: PretrainConfig,
+    hw: TrainerConfig,
+    tracking: Tracking,
+    model: Artifact,
+    tokenizer: Any,
+    texts: Keyed[tuple[Any, Any]],
+) -> Artifact:
+    """The model of `model` after continued pre-training on `texts`."""
+    config = {"pretrain": asdict(cfg), "trainer": asdict(hw)}
+    inputs = {"model": model.key, "texts": texts.key}
+    key = cache_key(STAGE, config, inputs)
+    work = cache_root() / STAGE / f"{key}.work"
+
+    def build(tmp: Path) -> dict:
+        loggers = tracking.loggers("pretrain", "pretrain")
+        figures = train(model.path, tokenizer, *texts.value, cfg, work, hw=hw, loggers=loggers)
+        for item in (work / MODEL).iterdir():
+            shutil.move(str(item), tmp / item.name)
+        (tmp / LOGS).mkdir()
+        for name in ("csv", "loss.png"):
+            if (work / name).exists():
+                shutil.move(str(work / name), tmp / LOGS / name)
+        final = cache_root() / STAGE / key  # where `tmp` lands: point the figures there
+        figures.update(model_dir=str(final), csv_dir=str(final / LOGS / "csv"))
+        write_json_atomic(tmp / LOGS / RESULT, figures)
+        return {k: v for k, v in figures.items() if isinstance(v, int | float)}
+
+    art = cached_stage(cache_root(), STAGE, config, inputs, build)
+    shutil.rmtree(work / CHECKPOINTS, ignore_errors=True)
+    shutil.rmtree(work, ignore_errors=True)
+    return art
+
+
+def copy_logs(art: Artifact, out: Path) -> None:
+    """Copy the small pre-training logs (CSV curves, figures, plot) into the job's run dir."""
+    logs = art.path / LOGS
+    if logs.is_dir():
+        shutil.copytree(logs, out, dirs_exist_ok=True)
