@@ -15,9 +15,9 @@ from transformers import AutoTokenizer, PreTrainedTokenizerBase
 from hyperofa import stages
 from hyperofa.artifacts import cached_stage
 from hyperofa.assets import embedded, minilm
-from hyperofa.assets.udhr import ENGLISH_CODE
 from hyperofa.config.schema import RunConfig
 from hyperofa.corpus import UDHRCorpus
+from hyperofa.corpus.udhr import ENGLISH_CODE
 from hyperofa.errors import BadFileError, ConfigError, IncompatibleInputsError, require_path
 from hyperofa.factorize import check_dim
 from hyperofa.paths import cache_root

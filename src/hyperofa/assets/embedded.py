@@ -19,9 +19,10 @@ from transformers import AutoModelForMaskedLM, AutoTokenizer
 from hyperofa.artifacts import cached_stage, checksums, file_sha256, verify_checksums
 from hyperofa.assets.e5 import convert_e5_to_bert, embedded_e5_files
 from hyperofa.assets.head_warmup import warm_up_mlm_head
-from hyperofa.assets.udhr import fetch_udhr, load_udhr
+from hyperofa.assets.udhr import fetch_udhr
 from hyperofa.config.schema import AssetsConfig, WordGraphConfig
 from hyperofa.corpus import UDHRCorpus
+from hyperofa.corpus.udhr import load_udhr
 from hyperofa.paths import assets_root
 from hyperofa.wordvec import build as wv_build
 from hyperofa.wordvec.io import save_word_vectors

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
-from hyperofa.assets.udhr import ENGLISH_CODE, UNSEGMENTED, Paragraph, aligned_paragraphs, words
+from hyperofa.corpus.udhr import ENGLISH_CODE, UNSEGMENTED, Paragraph, aligned_paragraphs, words
 from hyperofa.errors import ConfigError, EmptyInputError
 from hyperofa.wordvec.io import WordVectors, split_key
 

@@ -247,7 +247,7 @@ def _tokens_per_word(tokenizer, paragraphs: list[str]) -> float:
 def test_xlmr_extended_on_udhr_shortens_new_languages_and_keeps_english(tmp_path):
     from transformers import XLMRobertaTokenizerFast
 
-    from hyperofa.assets.udhr import parse_declaration
+    from hyperofa.corpus.udhr import parse_declaration
 
     source = XLMRobertaTokenizerFast(tokenizer_file=str(_xlmr_tokenizer_json()))
     folder = _udhr_declarations()

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from hyperofa.assets.udhr import Paragraph, split_by_article
+from hyperofa.corpus.udhr import Paragraph, split_by_article
 from hyperofa.errors import ConfigError, EmptyInputError
 from hyperofa.wordvec.build import (
     Graph,
@@ -145,7 +145,8 @@ def test_build_udhr_word_vectors_reports_counts():
 
 @pytest.mark.slow
 def test_real_udhr_graph_has_the_measured_size():
-    from hyperofa.assets.udhr import default_udhr_dir, fetch_udhr, load_udhr
+    from hyperofa.assets.udhr import default_udhr_dir, fetch_udhr
+    from hyperofa.corpus.udhr import load_udhr
 
     train, _ = split_by_article(load_udhr(fetch_udhr(default_udhr_dir())), range(21, 31))
     graph = build_alignment_graph(train)
