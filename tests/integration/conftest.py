@@ -11,10 +11,10 @@ from hydra import compose, initialize_config_dir
 from transformers import PreTrainedTokenizerFast
 
 from hyperofa.assets.e5 import embedded_e5_files
-from hyperofa.assets.udhr import words
 from hyperofa.cli import CONF_DIR
 from hyperofa.config import RunConfig, to_run_config
 from hyperofa.config.schema import AssetsConfig
+from hyperofa.corpus.udhr import words
 from hyperofa.wordvec.io import WordVectors, save_word_vectors
 from tests.tiny import XLMR_SPECIALS, tiny_bert
 

@@ -8,7 +8,7 @@ import pytest
 from hyperofa.cli.report import main
 from hyperofa.errors import BadFileError, EmptyInputError, MissingPathError
 from hyperofa.pretrain.plot import read_metrics
-from hyperofa.report import collect, headline_table, per_language_csv, write_report
+from hyperofa.report import collect, headline_table, per_language_csv, row_record, write_report
 
 PNG = b"\x89PNG\r\n\x1a\n"
 SOURCE = {
@@ -196,6 +196,9 @@ def test_write_report_writes_tables_csvs_and_pngs_replacing_an_old_report(sweep)
     assert (
         len(summary["rows"]) == 5 and summary["per_language_metric"]["ner_per_language.csv"] == "f1"
     )
+    assert report.rows == collect(sweep)[0]
+    assert summary["rows"] == [row_record(r) for r in report.rows]
+    assert summary["rows"][0]["job"] == str(sweep / "0") and summary["rows"][0]["seed"] == 42
     assert not [p for p in sweep.iterdir() if p.name.startswith(".report")]  # no temp dir left
 
 

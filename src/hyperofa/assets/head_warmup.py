@@ -6,6 +6,7 @@ embeddings (which the decoder is tied to) stay frozen, so the source embeddings 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -101,7 +102,29 @@ def warm_up_mlm_head(
     if steps < 0 or lr <= 0:
         raise ConfigError("steps/lr", (steps, lr), "steps ≥ 0 and lr > 0")
     started = time.perf_counter()
-    vocab_size = vocab_size or model.config.vocab_size
+    fixed, corrupt = _maskings(
+        eval_batches, mask_token_id, vocab_size or model.config.vocab_size, seed
+    )
+    trainable = head_parameters(model)
+    with _only_trainable(model, trainable):
+        loss_before = _eval_loss(model, fixed)
+        optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=weight_decay)
+        _train(model, _cycle(batches), steps, optimizer, corrupt, max_grad_norm)
+        loss_after = _eval_loss(model, fixed)
+    return {
+        "steps": steps,
+        "loss_before": loss_before,
+        "loss_after": loss_after,
+        "trainable_params": sum(p.numel() for p in trainable),
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+
+
+def _maskings(
+    eval_batches: Iterable[Batch], mask_token_id: int, vocab_size: int, seed: int
+) -> tuple[list[tuple[torch.Tensor, ...]], Callable[[Batch], tuple[torch.Tensor, ...]]]:
+    """The eval batches corrupted once (generator `seed + 1`) and the training corruption
+    (generator `seed`), in that order."""
     eval_gen = torch.Generator().manual_seed(seed + 1)
     fixed = [_corrupt(b, mask_token_id, vocab_size, eval_gen) for b in eval_batches]
     corrupt = partial(
@@ -110,27 +133,22 @@ def warm_up_mlm_head(
         vocab_size=vocab_size,
         generator=torch.Generator().manual_seed(seed),
     )
-    trainable = head_parameters(model)
+    return fixed, corrupt
+
+
+@contextlib.contextmanager
+def _only_trainable(model: nn.Module, trainable: list[nn.Parameter]) -> Iterator[None]:
+    """Eval mode with gradients for `trainable` only; mode and `requires_grad` flags restored."""
     was_training, flags = model.training, {p: p.requires_grad for p in model.parameters()}
     model.eval().requires_grad_(False)
     for p in trainable:
         p.requires_grad_(True)
     try:
-        loss_before = _eval_loss(model, fixed)
-        optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=weight_decay)
-        _train(model, _cycle(batches), steps, optimizer, corrupt, max_grad_norm)
-        loss_after = _eval_loss(model, fixed)
+        yield
     finally:
         for p, flag in flags.items():
             p.requires_grad_(flag)
         model.train(was_training)
-    return {
-        "steps": steps,
-        "loss_before": loss_before,
-        "loss_after": loss_after,
-        "trainable_params": sum(p.numel() for p in trainable),
-        "seconds": round(time.perf_counter() - started, 3),
-    }
 
 
 def _train(

@@ -32,7 +32,7 @@ from transformers import (
 
 from hyperofa.artifacts import atomic_dir, cached_stage, file_sha256, verify_checksums
 from hyperofa.assets.e5 import fresh_mlm_head
-from hyperofa.assets.embedded import warm_started
+from hyperofa.assets.warm_start import warm_started
 from hyperofa.config.schema import AssetsConfig
 from hyperofa.corpus import UDHRCorpus
 from hyperofa.errors import BadFileError, ConfigError, IncompatibleInputsError, MissingPathError

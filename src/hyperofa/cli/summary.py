@@ -1,10 +1,12 @@
-"""Collect the rows of a run or a sweep into summary.json + summary.md and print the table."""
+"""A run's or sweep's summary: the report's rows and tables as summary.json + summary.md, the
+headline table printed, then `summary: <path>` (the report dir beside it, via `write_report`)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,78 +15,47 @@ from omegaconf import DictConfig
 
 from hyperofa.artifacts import write_json_atomic
 from hyperofa.cli.common import ERROR_FILE
-from hyperofa.report import write_report
+from hyperofa.errors import EmptyInputError
+from hyperofa.report import Row, full_table, headline_table, row_record, write_report
+from hyperofa.report.write import LEGEND
 
 log = logging.getLogger(__name__)
-COLUMNS = [
-    ("initializer", "initializer"),
-    ("dim", "dim"),
-    ("stage", "stage"),
-    ("copied", None),
-    ("initialized", None),
-    ("random", None),
-    ("mlm_loss_heldout", "mlm↓ held-out"),
-    ("mlm_loss_unseen_languages", "mlm↓ unseen"),
-    ("sr_udhr_top1", "SR top1"),
-    ("sr_udhr_top10", "SR top10"),
-    ("embedded_pos_accuracy", "POS tur→ind acc"),
-    ("intrinsic_cosine_hyperofa", "intrinsic cos: hyperofa"),
-    ("intrinsic_cosine_ofa", "ofa"),
-    ("intrinsic_cosine_random", "random"),
-]
 
 
-def collect_rows(root: Path) -> list[dict[str, Any]]:
-    """Rows of every result.json under `root`, the same (initializer, dim, stage) kept once."""
-    rows, seen = [], set()
-    for path in sorted(root.rglob("result.json")):
-        for row in json.loads(path.read_text())["rows"]:
-            key = (row["initializer"], row["dim"], row["stage"])
-            if key not in seen:
-                seen.add(key)
-                rows.append(row)
-    return rows
+def summary_records(rows: Sequence[Row]) -> list[dict[str, Any]]:
+    """summary.json: one record per report row, its per-language scores included."""
+    return [row_record(r) | {"per_language": r.per_language} for r in rows]
 
 
-def _cell(row: dict[str, Any], name: str) -> str:
-    counts, metrics = row.get("counts", {}), row.get("metrics", {})
-    if name == "copied":
-        value = (
-            sum(counts.get(k, 0) for k in ("copied_exact", "copied_ci", "special"))
-            if counts
-            else None
-        )
-    elif name in ("initialized", "random"):
-        value = counts.get(name)
-    elif name in ("initializer", "dim", "stage"):
-        value = row[name] if row[name] is not None else ("—" if name == "dim" else None)
-    else:
-        value = metrics.get(name)
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4f}"
-    return f"{value:,}" if isinstance(value, int) else str(value)
-
-
-def markdown_table(rows: list[dict[str, Any]]) -> str:
-    header = "| " + " | ".join(title or name for name, title in COLUMNS) + " |"
-    rule = "|" + "|".join("---" for _ in COLUMNS) + "|"
-    body = ["| " + " | ".join(_cell(r, name) for name, _ in COLUMNS) + " |" for r in rows]
-    return "\n".join([header, rule, *body])
+def summary_markdown(rows: Sequence[Row]) -> str:
+    """summary.md: report.md's headline table and its table of every metric and count."""
+    return "\n".join(
+        [
+            LEGEND,
+            "",
+            "## Headline metrics",
+            "",
+            headline_table(rows),
+            "",
+            "## All metrics and vocabulary counts",
+            "",
+            full_table(rows),
+            "",
+        ]
+    )
 
 
 def write_summary(root: Path) -> Path | None:
-    """Write and print the table of every job under `root`; None when no job produced rows."""
-    rows = collect_rows(root)
-    if not rows:
+    """Write the report, summary.json and summary.md of every job under `root`, print the
+    headline table; None when no job produced rows (e.g. every job of a sweep failed)."""
+    try:
+        report = write_report(root)
+    except EmptyInputError:
         return None
     path = root / "summary.json"
-    write_json_atomic(path, rows)
-    table = markdown_table(rows)
-    (root / "summary.md").write_text(table + "\n")
-    report = write_report(root)
-    print(table)
+    write_json_atomic(path, summary_records(report.rows))
+    (root / "summary.md").write_text(summary_markdown(report.rows))
+    print(report.table)
     print(f"report: {report.out / 'report.md'} ({len(report.files)} files: tables, plots)")
     print(f"summary: {path}")
     return path

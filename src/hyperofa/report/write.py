@@ -8,8 +8,9 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hyperofa.artifacts import write_json_atomic
 from hyperofa.report.collect import Job, Row, collect
@@ -23,6 +24,7 @@ from hyperofa.report.tables import (
 )
 
 REPORT_DIR = "report"
+ROW_FIELDS = ("model", "initializer", "dim", "stage", "langset", "seed", "metrics", "counts")
 LEGEND = (
     "↓ lower is better; blank = not measured; dim full = no factorization; step0 = right after "
     "initialization, pretrained = after continued pre-training; avg = mean of the "
@@ -32,11 +34,18 @@ LEGEND = (
 
 @dataclass(frozen=True)
 class Report:
-    """What `write_report` wrote: the dir, the headline markdown table, every file (final paths)."""
+    """What `write_report` wrote: the dir, the headline markdown table, every file (final paths),
+    and the rows it reported."""
 
     out: Path
     table: str
     files: list[Path]
+    rows: list[Row] = field(default_factory=list)
+
+
+def row_record(row: Row) -> dict[str, Any]:
+    """A row as JSON: what it is, its flat metrics and counts, the job dir it was read from."""
+    return {k: getattr(row, k) for k in ROW_FIELDS} | {"job": str(row.job)}
 
 
 def safe_name(name: str) -> str:
@@ -112,9 +121,8 @@ def _write_plots(rows: Sequence[Row], jobs: Sequence[Job], tmp: Path) -> list[st
 
 
 def _summary(rows: Sequence[Row], jobs: Sequence[Job], csvs: dict[str, str]) -> dict:
-    keys = ("model", "initializer", "dim", "stage", "langset", "seed", "metrics", "counts")
     return {
-        "rows": [{k: getattr(r, k) for k in keys} | {"job": str(r.job)} for r in rows],
+        "rows": [row_record(r) for r in rows],
         "jobs": [{"path": str(j.path), "pretrain_logs": j.pretrain_logs} for j in jobs],
         "per_language_metric": csvs,
     }
@@ -134,4 +142,4 @@ def write_report(root: str | Path, out: str | Path | None = None) -> Report:
         (tmp / "report.md").write_text(_markdown(root, rows, jobs, csvs, pngs))
         write_json_atomic(tmp / "report.json", _summary(rows, jobs, csvs))
     names = ["report.md", "report.json", *csvs, *pngs]
-    return Report(out=out, table=headline_table(rows), files=[out / n for n in names])
+    return Report(out=out, table=headline_table(rows), files=[out / n for n in names], rows=rows)

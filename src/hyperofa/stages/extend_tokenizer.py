@@ -7,7 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from hyperofa.artifacts import cached_stage
-from hyperofa.assets.udhr import ENGLISH_CODE
+from hyperofa.corpus.udhr import ENGLISH_CODE
 from hyperofa.config.schema import LangsetConfig, TokenizerConfig
 from hyperofa.corpus import UDHRCorpus
 from hyperofa.paths import cache_root

@@ -32,7 +32,8 @@ from tokenizers import Tokenizer
 from transformers import PreTrainedTokenizerFast
 
 from hyperofa.errors import IncompatibleInputsError
-from hyperofa.vocab.extend import METASPACE, Pieces, train_sentencepiece, wrap_spec
+from hyperofa.vocab.sentencepiece import METASPACE, Pieces, train_sentencepiece
+from hyperofa.vocab.unigram import wrap_spec
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,6 @@ def extend_wordpiece(
     protected_words, dropped_for_protected}.
     """
     spec = wordpiece_spec(source)
-    prefix = spec["model"]["continuing_subword_prefix"]
     started = time.perf_counter()
     trained = train_sentencepiece(
         texts,
@@ -69,12 +69,25 @@ def extend_wordpiece(
         normalize=pre_tokenized_line(source.backend_tokenizer),
     )
     seconds = time.perf_counter() - started
-    pieces = to_wordpiece(trained, prefix)
+    target_spec, counts = _append_protecting(source, spec, trained, protected_texts)
+    _log_counts(counts, seconds)
+    return wrap_spec(target_spec, source), counts
+
+
+def _append_protecting(
+    source: PreTrainedTokenizerFast,
+    spec: dict[str, Any],
+    trained: Pieces,
+    protected_texts: Iterable[str],
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """Append the `trained` pieces in WordPiece spelling, then drop those that change a protected
+    word's tokenization; (target spec, counts)."""
+    pieces = to_wordpiece(trained, spec["model"]["continuing_subword_prefix"])
     source_size = len(spec["model"]["vocab"])
     target_spec, added = append_wordpieces(spec, pieces)
     words = protected_words(source.backend_tokenizer, protected_texts)
     target_spec, dropped = drop_pieces_changing(target_spec, source_size, words)
-    counts = {
+    return target_spec, {
         "source_size": source_size,
         "trained_pieces": len(trained),
         "added": added - dropped,
@@ -82,15 +95,17 @@ def extend_wordpiece(
         "protected_words": len(words),
         "dropped_for_protected": dropped,
     }
+
+
+def _log_counts(counts: dict[str, int], seconds: float) -> None:
     log.info(
         "extend_tokenizer: %s source, %s trained, %s added, %s target (WordPiece; %s new pieces "
         "dropped to keep %s protected words as they were; trained in %.1fs)",
         *(f"{counts[k]:,}" for k in ("source_size", "trained_pieces", "added", "target_size")),
-        f"{dropped:,}",
-        f"{len(words):,}",
+        f"{counts['dropped_for_protected']:,}",
+        f"{counts['protected_words']:,}",
         seconds,
     )
-    return wrap_spec(target_spec, source), counts
 
 
 def wordpiece_spec(source: PreTrainedTokenizerFast) -> dict[str, Any]:

@@ -1,82 +1,17 @@
-"""E5S1 reading, Q4_0 decoding and conversion to a transformers BertForMaskedLM directory."""
+"""E5S1 → a transformers BertForMaskedLM directory: weights, fresh head, tokenizer checks."""
 
 from __future__ import annotations
 
 import importlib.resources
-import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from hyperofa.assets import e5
-from hyperofa.errors import BadFileError, ConfigError, IncompatibleInputsError, MissingPathError
-
-PIECES = ["<s>", "<pad>", "</s>", "<unk>", "▁a", "▁b", "a", "b", "▁ab", "<mask>"]
-SCORES = [0.0, 0.0, 0.0, 0.0, -1.0, -1.5, -2.0, -2.5, -3.0, 0.0]
-# hidden 8, 1 layer, 2 heads, ff 32, 12 embedding rows (> 10 pieces, as 250,037 > 250,002),
-# 16 positions, 2 token types, eps, Q4 block
-HEADER = (8, 1, 2, 32, 12, 16, 2, 1e-12, 32)
-
-
-def _q4_block(scale: float, q: np.ndarray) -> bytes:
-    """One Q4_0 block: f16 scale, then byte j = q[j] | q[j+16] << 4."""
-    packed = bytes(int(q[j]) | int(q[j + 16]) << 4 for j in range(16))
-    return np.float16(scale).tobytes() + packed
-
-
-def _q4_tensor(rng: np.random.Generator, shape: tuple[int, ...]) -> tuple[bytes, np.ndarray]:
-    """Random Q4_0 bytes and their values by the formula (q − 8)·scale, written out long-hand."""
-    n = int(np.prod(shape))
-    raw, values = b"", []
-    for _ in range(n // 32):
-        scale = float(np.float16(rng.uniform(-0.1, 0.1)))
-        q = rng.integers(0, 16, 32)
-        raw += _q4_block(scale, q)
-        values += [(int(x) - 8) * scale for x in q]
-    return raw, np.array(values, np.float32).reshape(shape)
-
-
-def _tiny_tensors(seed: int = 0) -> dict[str, tuple[int, bytes, np.ndarray]]:
-    """name → (dtype, payload, expected float32 values) for a complete 1-layer model."""
-    rng = np.random.default_rng(seed)
-    h, ff, rows, max_pos = 8, 32, 12, 16
-    f32 = {"emb.pos": (max_pos, h), "emb.type": (2, h), "emb.ln.w": (h,), "emb.ln.b": (h,)}
-    q4 = {"emb.word": (rows, h), "l0.fi.w": (ff, h), "l0.fo.w": (h, ff)}
-    for part in ("q", "k", "v", "ao"):
-        q4[f"l0.{part}.w"] = (h, h)
-        f32[f"l0.{part}.b"] = (h,)
-    for ln in ("aln", "oln"):
-        f32[f"l0.{ln}.w"] = f32[f"l0.{ln}.b"] = (h,)
-    f32 |= {"l0.fi.b": (ff,), "l0.fo.b": (h,)}
-    tensors = {}
-    for name, shape in f32.items():
-        values = rng.normal(size=shape).astype(np.float32)
-        tensors[name] = (e5.DTYPE_F32, values.tobytes(), values)
-    for name, shape in q4.items():
-        raw, values = _q4_tensor(rng, shape)
-        tensors[name] = (e5.DTYPE_Q4_0, raw, values)
-    return tensors
-
-
-def _write_e5s1(path: Path, tensors, pieces=PIECES, magic: bytes = b"E5S1") -> Path:
-    blob = [p.encode() for p in pieces]
-    offsets = np.cumsum([0] + [len(b) for b in blob]).astype("<u4")
-    out = magic + struct.pack("<I7ifi", 1, *HEADER)
-    out += struct.pack("<5iQ", len(pieces), 0, 2, 1, 3, offsets[-1]) + offsets.tobytes()
-    out += np.array(SCORES, "<f4").tobytes() + b"".join(blob)
-    out += struct.pack("<iI", 1, 9) + struct.pack("<IBI", 0x3000, 1, 0x20)  # one norm entry
-    names = list(tensors)
-    table_bytes = 4 + sum(2 + len(n) + 1 + 4 + 8 + 8 for n in names)
-    offset, table, data = len(out) + table_bytes, struct.pack("<i", len(names)), b""
-    for name in names:
-        dtype, payload, values = tensors[name]
-        table += struct.pack("<H", len(name)) + name.encode()
-        table += struct.pack("<BIQQ", dtype, values.size, offset + len(data), len(payload))
-        data += payload
-    path.write_bytes(out + table + data)
-    return path
+from hyperofa.assets import e5, e5s1
+from hyperofa.errors import ConfigError, IncompatibleInputsError, MissingPathError
+from tests.unit.assets.test_e5s1 import PIECES, SCORES, tiny_tensors, write_e5s1
 
 
 def _write_tokenizer(path: Path) -> Path:
@@ -97,38 +32,12 @@ def _write_tokenizer(path: Path) -> Path:
 
 @pytest.fixture
 def tiny(tmp_path):
-    tensors = _tiny_tensors()
+    tensors = tiny_tensors()
     return (
-        _write_e5s1(tmp_path / "tiny.bin", tensors),
+        write_e5s1(tmp_path / "tiny.bin", tensors),
         _write_tokenizer(tmp_path / "tok.json"),
         tensors,
     )
-
-
-def test_dequantize_hand_built_blocks_follow_the_formula():
-    lo, hi = np.arange(16), 15 - np.arange(16)
-    raw = _q4_block(0.5, np.concatenate([lo, hi])) + _q4_block(-0.25, np.full(32, 8))
-    got = e5.dequantize_q4_0(np.frombuffer(raw, np.uint8), 64)
-    want = [(q - 8) * 0.5 for q in list(lo) + list(hi)] + [0.0] * 32
-    assert got.dtype == np.float32
-    np.testing.assert_array_equal(got, np.array(want, np.float32))
-    small = e5.dequantize_q4_0(np.frombuffer(raw, np.uint8), 64, chunk_blocks=1)
-    np.testing.assert_array_equal(small, got)
-    with pytest.raises(IncompatibleInputsError):
-        e5.dequantize_q4_0(np.frombuffer(raw, np.uint8), 48)
-
-
-def test_read_e5s1_round_trips(tiny):
-    path, _, tensors = tiny
-    model = e5.read_e5s1(path)
-    assert model.header == e5.E5S1Header(1, *HEADER[:7], float(np.float32(1e-12)), 32)
-    assert model.pieces == PIECES
-    np.testing.assert_array_equal(model.scores, np.array(SCORES, np.float32))
-    assert (model.bos_id, model.eos_id, model.pad_id, model.unk_id) == (0, 2, 1, 3)
-    assert set(model.tensors) == set(tensors)
-    for name, (_, _, values) in tensors.items():
-        np.testing.assert_array_equal(model.tensors[name], values, err_msg=name)
-    assert e5.read_e5s1(path, dequantize=False).tensors == {}
 
 
 def test_convert_tiny_gives_a_loadable_model_with_the_written_weights(tiny, tmp_path):
@@ -144,7 +53,7 @@ def test_convert_tiny_gives_a_loadable_model_with_the_written_weights(tiny, tmp_
     model, info = AutoModelForMaskedLM.from_pretrained(tmp_path / "bert", output_loading_info=True)
     assert not info["missing_keys"] and not info["unexpected_keys"]
     state = model.state_dict()
-    layout = e5._layout(e5.read_e5s1(path, dequantize=False).header)
+    layout = e5s1.tensor_layout(e5s1.read_e5s1(path, dequantize=False).header)
     for e5_name, (hf_name, _) in layout.items():
         np.testing.assert_array_equal(state[hf_name].numpy(), tensors[e5_name][2], err_msg=hf_name)
     assert model.cls.predictions.decoder.weight is model.bert.embeddings.word_embeddings.weight
@@ -162,24 +71,9 @@ def test_convert_tiny_gives_a_loadable_model_with_the_written_weights(tiny, tmp_
         e5.convert_e5_to_bert(path, tok_json, tmp_path / "bert")
 
 
-def test_bad_magic_and_truncation_raise_bad_file(tiny, tmp_path):
-    path, _, tensors = tiny
-    with pytest.raises(BadFileError, match="magic"):
-        e5.read_e5s1(_write_e5s1(tmp_path / "bad.bin", tensors, magic=b"GGUF"))
-    data = path.read_bytes()
-    for cut in (2, 20, 60, 200, len(data) - 10):
-        short = tmp_path / f"cut{cut}.bin"
-        short.write_bytes(data[:cut])
-        with pytest.raises(BadFileError):
-            e5.read_e5s1(short)
-    incomplete = {k: v for k, v in tensors.items() if k != "l0.fo.b"}
-    with pytest.raises(BadFileError, match="missing tensors"):
-        e5.read_e5s1(_write_e5s1(tmp_path / "incomplete.bin", incomplete))
-
-
 def test_tokenizer_must_match_the_model_vocab(tiny, tmp_path):
     _, tok_json, tensors = tiny
-    other = _write_e5s1(tmp_path / "other.bin", tensors, pieces=[*PIECES[:5], "▁c", *PIECES[6:]])
+    other = write_e5s1(tmp_path / "other.bin", tensors, pieces=[*PIECES[:5], "▁c", *PIECES[6:]])
     with pytest.raises(IncompatibleInputsError, match="id 5"):
         e5.convert_e5_to_bert(other, tok_json, tmp_path / "bert")
     assert not (tmp_path / "bert").exists()

@@ -63,6 +63,7 @@ def _is_head(name: str) -> bool:
 
 def test_only_the_head_trains_and_the_eval_loss_drops():
     model = _tiny_model()
+    was_training = model.training
     before = {k: v.clone() for k, v in model.state_dict().items()}
     result = warm_up_mlm_head(
         model,
@@ -84,6 +85,7 @@ def test_only_the_head_trains_and_the_eval_loss_drops():
     assert result["trainable_params"] == 16 * 16 + 16 + 2 * 16 + VOCAB
     assert result["loss_after"] < result["loss_before"]
     assert all(p.requires_grad for p in model.parameters())  # flags restored
+    assert model.training == was_training
 
 
 def test_same_seed_same_head():
@@ -117,9 +119,11 @@ def test_masked_only_loss_equals_the_full_mlm_loss():
     torch.testing.assert_close(ours, full.loss)
 
 
-def test_empty_batches_raise():
+def test_empty_batches_raise_and_leave_the_model_as_it_was():
+    model = _tiny_model().train()
     with pytest.raises(EmptyInputError):
-        warm_up_mlm_head(_tiny_model(), [], 3, 1e-3, MASK_ID, 0, _batches(1, 2))
+        warm_up_mlm_head(model, [], 3, 1e-3, MASK_ID, 0, _batches(1, 2))
+    assert model.training and all(p.requires_grad for p in model.parameters())
 
 
 def test_trailing_padding_columns_change_nothing():

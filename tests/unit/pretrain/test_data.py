@@ -3,15 +3,12 @@ import pytest
 import torch
 from transformers import BertConfig, XLMRobertaConfig
 
-from hyperofa.errors import ConfigError, EmptyInputError, IncompatibleInputsError, MissingPathError
+from hyperofa.errors import ConfigError, IncompatibleInputsError
 from hyperofa.pretrain.config import PretrainConfig
 from hyperofa.pretrain.data import (
     SpecialIds,
     check_max_length,
-    check_texts,
-    clean_texts,
     epoch_order,
-    load_texts,
     max_sequence_length,
     pack_corpus,
     temperature_probabilities,
@@ -104,29 +101,6 @@ def test_limit_per_language_keeps_the_first_blocks(tokenizer):
     kept = blocks.limit_per_language(2)
     assert kept.counts().tolist() == [2, 2, 2]
     assert np.array_equal(kept.input_ids[:2], blocks.input_ids[blocks.language == 0][:2])
-
-
-def test_texts_from_a_dir_a_dataset_and_a_mapping(tmp_path):
-    (tmp_path / "aaa.txt").write_text("one\n\n  two  \n")
-    (tmp_path / "bbb.txt").write_text("three\n")
-    assert clean_texts(load_texts(tmp_path)) == {"aaa": ["one", "two"], "bbb": ["three"]}
-    datasets = pytest.importorskip("datasets")
-    ds = datasets.Dataset.from_dict({"text": ["x", "y", "z"], "lang": ["aaa", "bbb", "aaa"]})
-    assert load_texts(ds) == {"aaa": ["x", "z"], "bbb": ["y"]}
-    assert load_texts({"aaa": ("x",)}) == {"aaa": ["x"]}
-    with pytest.raises(MissingPathError):
-        load_texts(tmp_path / "absent")
-    with pytest.raises(IncompatibleInputsError, match="`lang`"):
-        load_texts(datasets.Dataset.from_dict({"text": ["x"]}))
-
-
-def test_missing_or_empty_text_is_a_named_error():
-    with pytest.raises(EmptyInputError, match=r"\['bbb'\]"):
-        check_texts({"aaa": ["x"], "bbb": []}, {"aaa": ["y"], "bbb": ["z"]})
-    with pytest.raises(EmptyInputError, match=r"held-out.*\['aaa'\]"):
-        check_texts({"aaa": ["x"]}, {"bbb": ["y"]})
-    with pytest.raises(EmptyInputError, match="empty after dropping blank"):
-        check_texts(clean_texts({"aaa": ["  ", ""]}), {"aaa": ["y"]})
 
 
 def test_max_length_respects_positions_and_the_roberta_offset():

