@@ -75,7 +75,7 @@ def preflight(run: RunConfig) -> None:
         require_path(run.tokenizer.path, "tokenizer.path", "a tokenizer dir")
     if run.word_vectors.path is not None:
         path = require_path(run.word_vectors.path, "word_vectors.path", "a word2vec or gensim file")
-        peek_word_vectors(path, run.word_vectors.format)
+        peek_word_vectors(path, run.word_vectors.format, run.word_vectors.trust_pickle)
 
 
 EMBEDDED_HIDDEN = {"e5_small": embedded.E5_HIDDEN, "minilm_en": minilm.MINILM_HIDDEN}
