@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hyperofa.artifacts import default_mode
 from hyperofa.errors import BadFileError, ConfigError, IncompatibleInputsError
 from hyperofa.wordvec.files import (
     FORMATS,
@@ -183,6 +184,7 @@ def save_word_vectors(wv: WordVectors, path: str | Path, binary: bool = False) -
         with (gzip.open if path.suffix == ".gz" else open)(tmp, "wb") as f:
             f.write(f"{len(wv)} {wv.dim}\n".encode())
             (write_binary if binary else write_text)(f, wv.keys, wv.vectors)
+        os.chmod(tmp, default_mode())  # mkstemp's 0600 would hide the file from other users
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

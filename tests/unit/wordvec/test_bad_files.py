@@ -255,3 +255,10 @@ def test_trusted_gensim_with_integer_keys(tmp_path):
 def test_missing_file_stays_missing(tmp_path):
     path = tmp_path / "absent.wv"
     raises(MissingPathError, lambda: peek_word_vectors(path), path, "no such path")
+
+
+def test_saved_file_gets_the_umask_mode_not_mkstemps(tmp_path):
+    from hyperofa.artifacts import default_mode
+
+    path = save_word_vectors(small(), tmp_path / "v.txt")
+    assert path.stat().st_mode & 0o777 == default_mode()
