@@ -138,8 +138,9 @@ def sniff_format(path: Path) -> tuple[str, bool]:
 
 def _one_binary_record(sample: bytes, dim: int) -> bool:
     """`key`, a space, 4·dim bytes, then a newline or the end, as a binary record would be."""
-    end = sample.find(b" ") + 1 + 4 * dim
-    return b" " in sample and len(sample) >= end and sample[end : end + 1] in (b"\n", b"")
+    space = sample.find(b" ")
+    end = space + 1 + 4 * dim
+    return space > 0 and len(sample) >= end and sample[end : end + 1] in (b"\n", b"")
 
 
 def resolve_format(path: Path, fmt: str) -> str:
