@@ -107,7 +107,8 @@ def _first_row_values(sample: bytes) -> list[bytes] | None:
     return values[0].split()
 
 
-def _is_float(token: bytes) -> bool:
+def is_number(token: str | bytes) -> bool:
+    """Whether float() reads `token`."""
     try:
         float(token)
     except ValueError:
@@ -128,7 +129,7 @@ def sniff_format(path: Path) -> tuple[str, bool]:
         _, dim = read_header(f, path)
         sample = f.read(min(4 * dim, _SAMPLE_BYTES) + 4096)
     values = _first_row_values(sample)
-    numbers = sum(1 for t in values or [] if _is_float(t))
+    numbers = sum(1 for t in values or [] if is_number(t))
     if not _is_text(sample) and not (values and 2 * numbers >= len(values)):
         return "word2vec_binary", True
     if b"\n" in sample and numbers == len(values or []) == dim:

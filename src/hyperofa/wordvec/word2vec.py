@@ -8,7 +8,7 @@ from typing import IO
 import numpy as np
 
 from hyperofa.errors import BadFileError
-from hyperofa.wordvec.files import check_size, open_vectors, read_header
+from hyperofa.wordvec.files import check_size, is_number, open_vectors, read_header
 
 _CHUNK_BYTES = 1 << 24
 _LOADTXT = {"dtype": np.float32, "comments": None, "delimiter": " ", "quotechar": None, "ndmin": 2}
@@ -17,7 +17,9 @@ ROW_BINARY = "dim little-endian float32"
 
 
 def _decode(lines: list[bytes], path: Path, first_line: int) -> list[str]:
-    data = b"".join(lines).replace(b"\t", b" ")  # a tab separates like a space (keys hold neither)
+    data = b"".join(lines)
+    if b"\t" in data:  # a tab separates like a space (keys hold neither)
+        data = data.replace(b"\t", b" ")
     try:
         return data.decode("utf-8").split("\n")[: len(lines)]
     except UnicodeDecodeError:
@@ -31,31 +33,24 @@ def _decode(lines: list[bytes], path: Path, first_line: int) -> list[str]:
         raise
 
 
-def _check_counts(rows: list[str], dim: int, path: Path, first_line: int) -> None:
-    for i, row in enumerate(rows):
-        if not row.partition(" ")[0]:
+def _check_rows(rows: list[str], keys: list[str], dim: int, path: Path, first_line: int):
+    """The first row without a key or without `dim` values raises, naming its line."""
+    for i, (row, key) in enumerate(zip(rows, keys, strict=True)):
+        if not key:
             raise BadFileError(path, f"empty key or blank line; expected {ROW}", first_line + i)
         if row.count(" ") == dim or len(tokens := row.split()) == dim + 1:
             continue
         hint = ""
-        if len(tokens) > dim + 1 and not _is_number(tokens[1]):
+        if len(tokens) > dim + 1 and not is_number(tokens[1]):
             hint = f" (a space inside the key {' '.join(tokens[:2])!r}? word2vec keys hold none)"
         n = len(tokens) - 1
         raise BadFileError(path, f"{n} values after the key; expected {dim}{hint}", first_line + i)
 
 
-def _is_number(token: str) -> bool:
-    try:
-        float(token)
-    except ValueError:
-        return False
-    return True
-
-
 def _parse_rows(rows: list[str], dim: int, path: Path, first_line: int) -> tuple[list, np.ndarray]:
     """Keys and (len(rows), dim) float32 values of text rows `key v1 … vdim`."""
-    _check_counts(rows, dim, path, first_line)
     keys = [row.partition(" ")[0] for row in rows]
+    _check_rows(rows, keys, dim, path, first_line)
     try:
         values = np.loadtxt(rows, usecols=range(1, dim + 1), **_LOADTXT)
     except ValueError:
