@@ -3,14 +3,13 @@ import logging
 import multiprocessing as mp
 import os
 import signal
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
 from hyperofa.artifacts import cache_key, cached_stage, checksums, default_mode, verify_checksums
 from hyperofa.errors import BadFileError, UnwritableDirError
+from tests.unprivileged import run_unprivileged, shared_tmp
 
 
 def test_cached_stage_builds_once_and_reuses(tmp_path):
@@ -114,39 +113,18 @@ def test_cache_dir_under_a_file_is_a_named_error(tmp_path):
     assert "$HYPEROFA_HOME" in message and not built
 
 
-def _outcome(call) -> tuple[str, str]:
-    try:
-        return "ok", str(call().path)
-    except Exception as err:
-        return type(err).__name__, str(err)
-
-
-def _read_only_outcomes(root, conn):
-    if os.geteuid() == 0:  # root writes whatever the mode: become nobody
-        os.setgid(65534)
-        os.setuid(65534)
-    new = _outcome(lambda: cached_stage(root, "s", {"k": "new"}, {}, lambda tmp: {}))
-    old = _outcome(lambda: cached_stage(root, "s", {"k": "old"}, {}, lambda tmp: {}))
-    conn.send((new, old))
-
-
 def test_read_only_cache_refuses_new_entries_and_reuses_old_ones():
-    with tempfile.TemporaryDirectory() as top:
-        root = Path(top) / "cache"
+    with shared_tmp() as top:
+        root = top / "cache"
         old = cached_stage(root, "s", {"k": "old"}, {}, lambda tmp: {})
-        for d in (Path(top), root, root / "s"):
+        for d in (top, root, root / "s"):
             d.chmod(0o555)
-        try:
-            parent, child_end = mp.get_context("fork").Pipe()
-            child = mp.get_context("fork").Process(
-                target=_read_only_outcomes, args=(root, child_end)
-            )
-            child.start()
-            (new_kind, new_message), reused = parent.recv()
-            child.join(30)
-        finally:
-            for d in (Path(top), root, root / "s"):
-                d.chmod(0o755)
+        new_kind, new_message = run_unprivileged(
+            lambda: cached_stage(root, "s", {"k": "new"}, {}, lambda tmp: {})
+        )
+        reused = run_unprivileged(
+            lambda: cached_stage(root, "s", {"k": "old"}, {}, lambda tmp: {}).path
+        )
     assert new_kind == "UnwritableDirError", new_message
     assert str(root / "s") in new_message and "$HYPEROFA_HOME" in new_message
     assert reused == ("ok", str(old.path))

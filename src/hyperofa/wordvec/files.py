@@ -29,14 +29,27 @@ _MAX_GZIP_RATIO = 1032
 
 def require_file(path: str | Path) -> Path:
     """`path` as a Path; MissingPathError if absent, BadFileError if not a regular file."""
-    path = require_path(path, "word vectors", EXPECTED)
-    if path.is_dir():
-        names = sorted(p.name for p in path.iterdir() if p.is_file())[:5]
+    try:
+        path = require_path(path, "word vectors", EXPECTED)
+        is_dir = path.is_dir()
+    except PermissionError as err:  # a dir on the way that this user may not enter
+        raise BadFileError(
+            path, f"cannot be accessed ({err.strerror}); expected {EXPECTED}"
+        ) from None
+    if is_dir:
+        names = _file_names(path)[:5]
         inside = f" (it holds {', '.join(names)})" if names else ""
         raise BadFileError(path, f"a directory{inside}; expected {EXPECTED}, give the file itself")
     if not path.is_file():
         raise BadFileError(path, f"not a regular file; expected {EXPECTED}")
     return path
+
+
+def _file_names(directory: Path) -> list[str]:
+    try:
+        return sorted(p.name for p in directory.iterdir() if p.is_file())
+    except OSError:
+        return []
 
 
 @contextlib.contextmanager

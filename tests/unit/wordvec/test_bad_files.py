@@ -19,6 +19,7 @@ from hyperofa.wordvec.io import (
     peek_word_vectors,
     save_word_vectors,
 )
+from tests.unprivileged import run_unprivileged, shared_tmp
 
 CONF = Path(__file__).resolve().parents[3] / "conf" / "word_vectors"
 BOTH = pytest.mark.parametrize("read", [peek_word_vectors, load_word_vectors])
@@ -214,11 +215,17 @@ def test_byte_order_mark_and_tabs_are_accepted(tmp_path):
     np.testing.assert_array_equal(wv.vectors, [[1, 2], [3, 4]])
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its mode")
-def test_unreadable_file(tmp_path):
-    path = save_word_vectors(small(), tmp_path / "v.txt")
-    path.chmod(0)
-    raises(BadFileError, lambda: load_word_vectors(path), path, "cannot be read")
+@pytest.mark.parametrize(
+    ("locked", "expected"),
+    [("file", "cannot be read (Permission denied)"), ("dir", "cannot be accessed")],
+)
+def test_a_file_this_user_may_not_read(locked, expected):
+    with shared_tmp() as top:
+        path = save_word_vectors(small(), top / "d" / "v.txt")
+        (path if locked == "file" else path.parent).chmod(0)
+        for read in (peek_word_vectors, load_word_vectors):
+            kind, message = run_unprivileged(lambda r=read: r(path))
+            assert kind == "BadFileError" and str(path) in message and expected in message
 
 
 @pytest.mark.parametrize(
