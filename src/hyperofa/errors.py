@@ -46,6 +46,14 @@ class EmptyInputError(HyperofaError, ValueError):
     """An input that must hold data holds none (e.g. a language set with no text)."""
 
 
+class UnwritableDirError(HyperofaError, OSError):
+    """A directory the package must write into (cache, assets, a run dir) cannot be made or written."""
+
+    def __init__(self, path: str | Path, problem: str, hint: str = ""):
+        self.path, self.problem = Path(path), problem
+        super().__init__(f"{path}: {problem}; expected a writable directory" + hint)
+
+
 def require_path(path: str | Path | None, what: str, expected: str = "") -> Path:
     """Return `path` as a Path, or raise MissingPathError naming `what` if it is absent."""
     if path is None or str(path) == "":

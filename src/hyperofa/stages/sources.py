@@ -86,7 +86,7 @@ def check_paths(model: ModelConfig, vectors: WordVectorsConfig) -> int | None:
     if vectors.path is None:
         return None
     path = require_path(vectors.path, "word_vectors.path", "a word2vec or gensim file")
-    return peek_word_vectors(path, vectors.format)[1]
+    return peek_word_vectors(path, vectors.format, vectors.trust_pickle)[1]
 
 
 def _load_vectors(cfg: WordVectorsConfig, path: Path) -> WordVectors:
