@@ -18,6 +18,7 @@ from hyperofa.models.family import (
     load,
 )
 from hyperofa.models.heads import encoder, masked_lm_loss
+from hyperofa.models.merge import merge, merge_dir
 from hyperofa.models.modeling_factorized import (
     MODEL_TYPE,
     FactorizedConfig,
@@ -50,4 +51,6 @@ __all__ = [
     "family_of",
     "load",
     "masked_lm_loss",
+    "merge",
+    "merge_dir",
 ]
