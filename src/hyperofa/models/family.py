@@ -23,6 +23,7 @@ from torch import Tensor
 from transformers import AutoModelForMaskedLM, PreTrainedModel
 
 from hyperofa.errors import BadFileError, MissingPathError, require_path
+from hyperofa.masking import IGNORE_INDEX
 from hyperofa.models import build, heads
 from hyperofa.models.modeling_factorized import MODEL_TYPE, FactorizedForMaskedLM
 
@@ -134,7 +135,7 @@ class MaskedEncoderFamily:
         loss, logits = heads.masked_lm_loss(
             model, batch["input_ids"], batch.get("attention_mask"), labels
         )
-        positions = labels != -100
+        positions = labels != IGNORE_INDEX
         return LossOutput(loss, logits, labels[positions], positions)
 
     def encoder(self, model: PreTrainedModel) -> PreTrainedModel:

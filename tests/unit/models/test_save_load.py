@@ -3,6 +3,7 @@ logits; a factorized dir also where hyperofa cannot be imported."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -10,10 +11,10 @@ import textwrap
 import pytest
 import torch
 import transformers
-from transformers import AutoModelForMaskedLM
+from transformers import AutoModelForMaskedLM, BertModel
 
 from hyperofa.errors import BadFileError, MissingPathError
-from hyperofa.models import MASKED_ENCODER, FactorizedForMaskedLM, load, merge
+from hyperofa.models import MASKED_ENCODER, FactorizedForMaskedLM, family_of, load, merge
 from tests.tiny import tiny_bert, tiny_xlmr
 from tests.unit.models.common import EXTRA, SOURCES, batch, factorized, logits, target_rows
 
@@ -81,7 +82,7 @@ def test_a_factorized_dir_loads_where_hyperofa_is_not_importable(tmp_path):
         import sys
         sys.modules["hyperofa"] = None  # an installed hyperofa would be importable otherwise
         import torch
-        from transformers import AutoModelForMaskedLM
+        from transformers import AutoModelForMaskedLM, BertModel
         inputs = torch.load({str(tmp_path / "inputs.pt")!r})
         out = {{}}
         for d in {[str(d) for _, d in dirs]!r}:
@@ -123,6 +124,14 @@ def test_load_refuses_a_dir_of_the_old_assembled_format(tmp_path):
     legacy.assemble(src, *target_rows(src, 4)).save_pretrained(tmp_path / "old")
     with pytest.raises(BadFileError, match="old AssembledForMaskedLM"):
         load(tmp_path / "old")
+
+
+def test_a_dir_of_no_known_family_is_refused(tmp_path):
+    BertModel(tiny_bert(40).config).save_pretrained(tmp_path / "base")
+    with pytest.raises(
+        BadFileError, match=re.escape("architectures ['BertModel']: no model family")
+    ):
+        family_of(tmp_path / "base")
 
 
 def test_load_names_a_missing_dir_or_config(tmp_path):
