@@ -23,7 +23,7 @@ from torch import Tensor
 from transformers import AutoModelForMaskedLM, PreTrainedModel
 
 from hyperofa.errors import BadFileError, MissingPathError, require_path
-from hyperofa.masking import IGNORE_INDEX
+from hyperofa.training import IGNORE_INDEX
 from hyperofa.models import build, heads
 from hyperofa.models.modeling_factorized import MODEL_TYPE, FactorizedForMaskedLM
 
