@@ -20,16 +20,17 @@ from hyperofa.assemble.modeling import AssembledForMaskedLM
 from hyperofa.config.schema import DOWNSTREAM_TASKS, EvalConfig
 from hyperofa.evaluate.mlm import heldout_mlm_loss
 from hyperofa.evaluate.retrieval import retrieval_scores
-from hyperofa.evaluate.tasks import get_task, run_task, task_config
+from hyperofa.evaluate.tasks import check_task, run_task
 from hyperofa.paths import cache_root
 
 log = logging.getLogger(__name__)
 
 
 def check_tasks(cfg: EvalConfig) -> None:
-    """Validate every composed downstream task (keys, values, data paths) before heavy work."""
+    """Validate every composed downstream task (keys, values) and check its data layout (files
+    found, first lines read) before heavy work."""
     for name, raw in cfg.downstream().items():
-        task_config(get_task(name), raw)
+        check_task(name, raw)
 
 
 def _step0_metrics(model, tok, run, corpus) -> dict:
