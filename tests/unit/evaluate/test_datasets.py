@@ -46,6 +46,9 @@ def test_panx_as_xtreme_and_glot500_write_it(tmp_path):
     ]
     assert data.load("ka", "test")[0].words == ("თბილისი", "დედაქალაქია")
     assert data.load("eng", "test")[0].tags == ("B-PER",)  # `eng` finds `eng_Latn`
+    # XTREME's panx_preprocess strips a whitespace token (`en:\xa0`) to nothing: kept, empty
+    write(tmp_path / "dev-en.tsv", "Rome\tB-LOC\n\tO\n")
+    assert ds.ner_data(tmp_path).load("en", "dev")[0].words == ("Rome", "")
 
 
 def test_raw_wikiann_prefix_is_stripped_per_file(tmp_path):
@@ -194,6 +197,16 @@ def test_empty_and_non_utf8_files(tmp_path):
     write(tmp_path / "train-en.tsv", "\n\n")
     with pytest.raises(EmptyInputError, match="no data"):
         ds.ner_data(tmp_path).load("en", "train")
-    (tmp_path / "train-de.tsv").write_bytes(b"de:\xff\tO\n")
-    with pytest.raises(BadFileError, match="not UTF-8"):
+    (tmp_path / "train-de.tsv").write_bytes(b"de:Hans\tB-PER\nde:\xff\tO\n")
+    with pytest.raises(BadFileError, match="not UTF-8") as err:
         ds.ner_data(tmp_path).check("de", "train")
+    assert err.value.line == 2
+
+
+def test_byte_order_mark_and_stray_carriage_returns(tmp_path):
+    # a BOM before the first row (Windows editors write one); a CR inside a verse stays in it
+    (tmp_path / "eng_dev.tsv").write_bytes(
+        "\ufeff41001001\tFaith\tBelieve .\r\n41001002\tSin\tThey\rsinned .\r\n".encode()
+    )
+    rows = ds.taxi1500_data(tmp_path).load("eng", "dev")
+    assert [r.id for r in rows] == ["41001001", "41001002"] and rows[1].text == "They\rsinned ."

@@ -16,14 +16,19 @@ HEAD_LINES = 200
 def read_lines(path: str | Path, limit: int | None = None) -> list[tuple[int, str]]:
     """(1-based line number, line without its line break) pairs, the first `limit` only if given.
 
-    UTF-8 with or without a byte-order mark; universal newlines, so CRLF files read like LF ones.
+    UTF-8 with or without a byte-order mark; lines end at LF, so CRLF files read like LF ones and a
+    stray CR inside a line does not split it (text mode would).
     """
-    try:
-        with open(path, encoding="utf-8-sig") as f:
-            lines = f if limit is None else itertools.islice(f, limit)
-            return [(number, line.rstrip("\r\n")) for number, line in enumerate(lines, start=1)]
-    except UnicodeDecodeError as err:
-        raise BadFileError(path, f"not UTF-8 ({err.reason} at byte {err.start})") from None
+    lines = []
+    with open(path, "rb") as f:
+        for number, raw in enumerate(itertools.islice(f, limit), start=1):
+            try:
+                line = raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError as err:
+                problem = f"not UTF-8 ({err.reason} at byte {err.start} of the line)"
+                raise BadFileError(path, problem, number) from None
+            lines.append((number, line.removeprefix("\ufeff") if number == 1 else line))
+    return lines
 
 
 def data_dir(directory: str | Path, layout: str) -> Path:
