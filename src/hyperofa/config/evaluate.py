@@ -36,9 +36,11 @@ class RetrievalTaskConfig:
 
     task: str | None = None  # set by conf/eval/<task>.yaml: a composed task
     path: str | None = None
-    languages: list[str] | None = None  # null = every language found under `path`
-    english: str = "eng"  # SR-B: the file code of the English Bible
-    max_sentences: int | None = positive(None)  # per language (SR-B only)
+    # file codes (`deu`, `deu_Latn`: either form matches the other) or, SR-B, PBC editions
+    # (`deu-x-bible-bolsinger`); null = every language found under `path` but English
+    languages: list[str] | None = None
+    english: str = "eng"  # the English side: a code (`eng` matches `eng_Latn`) or a PBC edition
+    max_sentences: int | None = positive(None)  # per language (SR-B only; Tatoeba pairs whole)
     layer: int = non_negative(8)
     ks: list[int] = ruled([1, 5, 10], _KS)
     max_length: int = positive(128)

@@ -1,22 +1,24 @@
-"""Evaluation tasks as plug-ins: one Protocol, a registry from config name to task, and the typed
-config each task validates its YAML into (conf/eval/<name>.yaml).
+"""Evaluation tasks as plug-ins: one Protocol and a registry from config name to task; each takes
+its typed config (`hyperofa.config.evaluate`, validated at the entry point).
 
-A task reads its data by path, loads the model dir afresh (fine-tuning changes the weights), runs
-the pure functions of retrieval / tagging / classification and returns
-{"average": {metric: value}, "per_language": {lang: {metric: value}}} (+ "fine_tune" history).
+A task checks its data at start-up (`check`: every file it will read is found and its first lines
+read in the expected layout, before any heavy stage), then, when run, reads the data by path, loads
+the model dir afresh (fine-tuning changes the weights), runs the pure functions of retrieval /
+tagging / classification and returns {"average": {metric: value}, "per_language": {lang: {metric:
+value}}} (+ "fine_tune" history, or "sources": the file each retrieval language was read from).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-from transformers import AutoConfig, AutoModel, AutoTokenizer
+from transformers import AutoTokenizer
 
-from hyperofa.assemble.modeling import CONFIG_KEY, AssembledForMaskedLM
 from hyperofa.config.evaluate import (
     ClassificationTaskConfig,
     EmbeddedPosTaskConfig,
@@ -27,28 +29,38 @@ from hyperofa.config.training import TrainerConfig
 from hyperofa.errors import ConfigError, EmptyInputError, require_path
 from hyperofa.evaluate import datasets
 from hyperofa.evaluate.classification import zero_shot_classification
-from hyperofa.evaluate.embedded_pos import UPOS_TAGS, turkish_indonesian_pos
+from hyperofa.evaluate.embedded_pos import (
+    AKSARA,
+    TREEBANK,
+    UPOS_TAGS,
+    package_files,
+    turkish_indonesian_pos,
+)
 from hyperofa.evaluate.retrieval import retrieval_scores
 from hyperofa.evaluate.tagging import zero_shot_tagging
+from hyperofa.models import encoder, load
+
+log = logging.getLogger(__name__)
 
 EVAL_SUBSET_SEED = 0
 
 
 class EvalTask(Protocol):
-    """A plug-in evaluation: `run` returns {"average": {...}, "per_language": {...}}."""
+    """A plug-in evaluation: `check` raises a named error if its data is not in the expected
+    layout (cheap, called for every composed task before any heavy stage); `run` returns
+    {"average": {...}, "per_language": {...}}."""
 
     name: str
+
+    def check(self, cfg: Any) -> None: ...
 
     def run(self, model_dir: Path, cfg: Any, seed: int, hw: TrainerConfig) -> dict[str, Any]: ...
 
 
 def load_encoder(model_dir: str | Path):
-    """(encoder, tokenizer) of an assembled model dir, or of a plain transformers dir."""
+    """(encoder, tokenizer) of a saved model dir (its base model: hidden states, fine-tuning)."""
     model_dir = require_path(model_dir, "model dir to evaluate", "a dir written by save_pretrained")
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    if isinstance(getattr(AutoConfig.from_pretrained(model_dir), CONFIG_KEY, None), dict):
-        return AssembledForMaskedLM.from_pretrained(model_dir).encoder, tokenizer
-    return AutoModel.from_pretrained(model_dir).eval(), tokenizer
+    return encoder(load(model_dir)), AutoTokenizer.from_pretrained(model_dir)
 
 
 def subset(items: Sequence, n: int | None, seed: int) -> list:
@@ -61,18 +73,27 @@ def subset(items: Sequence, n: int | None, seed: int) -> list:
 
 @dataclass
 class RetrievalTask:
-    """SR-T (XTREME Tatoeba pairs) or SR-B (PBC Bible aligned by verse id): target → English."""
+    """SR-T (Tatoeba pairs) or SR-B (PBC Bibles aligned by verse id, or Glot500 pairs):
+    target language → English."""
 
     name: str
     fmt: str  # "tatoeba" | "bible"
 
+    def sources(self, cfg: RetrievalTaskConfig) -> dict[str, datasets.ParallelSource]:
+        find = datasets.tatoeba_sources if self.fmt == "tatoeba" else datasets.bible_sources
+        return find(cfg.path, cfg.languages, cfg.english)
+
+    def check(self, cfg: RetrievalTaskConfig) -> None:
+        datasets.check_parallel(self.sources(cfg))
+
     def run(
         self, model_dir: Path, cfg: RetrievalTaskConfig, seed: int, hw: TrainerConfig
     ) -> dict[str, Any]:
-        if self.fmt == "tatoeba":
-            pairs = datasets.load_tatoeba(cfg.path, cfg.languages)
-        else:
-            pairs = datasets.load_bible(cfg.path, cfg.languages, cfg.english, cfg.max_sentences)
+        sources = self.sources(cfg)
+        english = sorted({s.english.name for s in sources.values()})
+        log.info("%s: %d languages, English side %s", self.name, len(sources), ", ".join(english))
+        max_sentences = cfg.max_sentences if self.fmt == "bible" else None
+        pairs = datasets.load_parallel(sources, max_sentences)
         encoder, tokenizer = load_encoder(model_dir)
         scores = retrieval_scores(
             encoder,
@@ -83,36 +104,60 @@ class RetrievalTask:
             max_length=cfg.max_length,
             batch_size=cfg.batch_size,
         )
-        return {"average": scores.pop("average"), "per_language": scores}
+        files = {name: [s.path.name, s.english.name] for name, s in sources.items()}
+        return {"average": scores.pop("average"), "per_language": scores, "sources": files}
 
 
-def _splits(load, cfg, languages: Sequence[str], seed: int) -> tuple[list, list, dict[str, list]]:
-    """(source train, source dev, {language: test}) via `load(path, lang, split)`, capped.
+def _test_languages(data: datasets.SplitData, cfg) -> list[str]:
+    languages = list(cfg.languages or data.languages("test"))
+    if not languages:
+        raise EmptyInputError(
+            f"{data.layout.fmt}: no test file under {data.root}; expected "
+            f"{datasets.layout(data.layout.fmt, 'test')}"
+        )
+    return languages
+
+
+def _check_splits(data: datasets.SplitData, cfg) -> None:
+    """Source train and dev, and the test file of every test language, found and readable."""
+    data.check(cfg.source_language, "train")
+    data.check(cfg.source_language, "dev")
+    for lang in _test_languages(data, cfg):
+        data.check(lang, "test")
+
+
+def _splits(data: datasets.SplitData, cfg, seed: int) -> tuple[list, list, dict[str, list]]:
+    """(source train, source dev, {language: test}), capped.
 
     Train is subsampled with the run seed; dev and test with a fixed one, so that every seed is
     scored on the same sentences.
     """
     src, n_train, n_eval = cfg.source_language, cfg.max_train_sentences, cfg.max_eval_sentences
-    train = subset(load(cfg.path, src, "train"), n_train, seed)
-    dev = subset(load(cfg.path, src, "dev"), n_eval, EVAL_SUBSET_SEED)
+    train = subset(data.load(src, "train"), n_train, seed)
+    dev = subset(data.load(src, "dev"), n_eval, EVAL_SUBSET_SEED)
     tests = {
-        lang: subset(load(cfg.path, lang, "test"), n_eval, EVAL_SUBSET_SEED) for lang in languages
+        lang: subset(data.load(lang, "test"), n_eval, EVAL_SUBSET_SEED)
+        for lang in _test_languages(data, cfg)
     }
     return train, dev, tests
 
 
 @dataclass
 class TaggingTask:
-    """NER (XTREME WikiANN) or POS (UD CoNLL-U): zero-shot from `source_language`."""
+    """NER (PAN-X / WikiANN) or POS (UD CoNLL-U, or udpos tsv): zero-shot from `source_language`."""
 
     name: str  # "ner" | "pos"
+
+    def data(self, cfg: TaggingTaskConfig) -> datasets.SplitData:
+        return datasets.ner_data(cfg.path) if self.name == "ner" else datasets.pos_data(cfg.path)
+
+    def check(self, cfg: TaggingTaskConfig) -> None:
+        _check_splits(self.data(cfg), cfg)
 
     def run(
         self, model_dir: Path, cfg: TaggingTaskConfig, seed: int, hw: TrainerConfig
     ) -> dict[str, Any]:
-        found = datasets.find_language_files(cfg.path, _format(self.name), "test")
-        load = datasets.load_wikiann if self.name == "ner" else datasets.load_ud
-        train, dev, tests = _splits(load, cfg, cfg.languages or sorted(found), seed)
+        train, dev, tests = _splits(self.data(cfg), cfg, seed)
         if self.name == "ner":
             tags = {t for s in train for t in s.tags} - {"O"}
             labels = ["O", *sorted(tags)]  # `O` first: the label of words left without a prediction
@@ -130,13 +175,13 @@ class Taxi1500Task:
 
     name: str = "taxi1500"
 
+    def check(self, cfg: ClassificationTaskConfig) -> None:
+        _check_splits(datasets.taxi1500_data(cfg.path), cfg)
+
     def run(
         self, model_dir: Path, cfg: ClassificationTaskConfig, seed: int, hw: TrainerConfig
     ) -> dict[str, Any]:
-        found = datasets.find_language_files(cfg.path, "taxi1500", "test")
-        train, dev, tests = _splits(
-            datasets.load_taxi1500, cfg, cfg.languages or sorted(found), seed
-        )
+        train, dev, tests = _splits(datasets.taxi1500_data(cfg.path), cfg, seed)
         encoder, tokenizer = load_encoder(model_dir)
         return zero_shot_classification(
             encoder,
@@ -156,6 +201,11 @@ class EmbeddedPosTask:
     """The embedded default's POS pair: Turkish UD (train/dev) → Indonesian UD (test)."""
 
     name: str = "embedded_pos"
+
+    def check(self, cfg: EmbeddedPosTaskConfig) -> None:
+        """The two pinned PyPI distributions are installed and hold their data files."""
+        package_files(*TREEBANK)
+        package_files(*AKSARA)
 
     def run(
         self, model_dir: Path, cfg: EmbeddedPosTaskConfig, seed: int, hw: TrainerConfig
@@ -196,13 +246,6 @@ def get_task(name: str) -> EvalTask:
     return TASKS[name]
 
 
-def check_task(name: str, cfg: Any) -> None:
-    """Start-up check of a composed task's data (before any heavy stage)."""
-    task = get_task(name)
-    if hasattr(cfg, "path"):
-        require_path(cfg.path, f"eval.{task.name}.path", datasets.LAYOUTS.get(_format(name), ""))
-
-
 def run_task(name: str, model_dir: str | Path, cfg: Any, seed: int, hw: TrainerConfig) -> dict:
     """Run one composed task on a model dir; EmptyInputError if it produced no language."""
     result = get_task(name).run(Path(model_dir), cfg, seed, hw)
@@ -211,5 +254,17 @@ def run_task(name: str, model_dir: str | Path, cfg: Any, seed: int, hw: TrainerC
     return result
 
 
-def _format(name: str) -> str:
-    return {"sr_t": "tatoeba", "sr_b": "bible", "ner": "wikiann", "pos": "ud"}.get(name, name)
+def check_task(name: str, cfg: Any) -> None:
+    """The start-up check of one composed task: its data path exists and its files are found and
+    read in the expected layout."""
+    task = get_task(name)
+    if hasattr(cfg, "path"):
+        require_path(cfg.path, f"`eval.{name}.path`", _layout(name))
+    task.check(cfg)
+
+
+def _layout(name: str) -> str:
+    if name == "pos":
+        return f"{datasets.layout('ud')}; or {datasets.layout('udpos')}"
+    fmt = {"sr_t": "tatoeba", "sr_b": "bible", "ner": "wikiann"}.get(name, name)
+    return datasets.layout(fmt) if fmt in datasets.LAYOUTS else ""

@@ -1,3 +1,6 @@
+"""NER, POS and Taxi1500 data in their published layouts: PAN-X as XTREME / Glot500 write it and
+raw WikiANN, UD release trees and udpos tsv files, Taxi1500's three layouts."""
+
 from pathlib import Path
 
 import pytest
@@ -16,114 +19,109 @@ CONLLU = """# sent_id = 1
 
 1\tHi\thi\tINTJ\t_\t_\t0\troot\t_\t_
 """
+WITHHELD = "1\t_\t_\tPRON\t_\t_\t2\tnsubj\t_\t_\n2\t_\t_\tVERB\t_\t_\t0\troot\t_\t_\n\n"
+# XTREME/Glot500 panx preprocessing: prefix stripped, tags kept (Glot500 keeps them in test too)
+PANX = "All\tB-ORG\nBlacks\tI-ORG\nMatter\tI-ORG\n\nRome\tB-LOC\n,\tO\nItaly\tB-LOC\n"
+RAW = (
+    "en:John\tB-PER\nen:lives\tO\nen:in\tO\nen:New\tB-LOC\nen:York\tI-LOC\n\n\nen:http://x.org\tO\n"
+)
 
 
-def write(path: Path, text: str) -> Path:
+def write(path: Path, text: str, crlf: bool = False) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    path.write_bytes((text.replace("\n", "\r\n") if crlf else text).encode("utf-8"))
     return path
 
 
-def test_tatoeba_pairs_are_aligned_by_line(tmp_path):
-    write(tmp_path / "tatoeba.deu-eng.deu", "Hallo Welt\nDie Katze\n")
-    write(tmp_path / "tatoeba.deu-eng.eng", "Hello world\nThe cat\n")
-    write(tmp_path / "tatoeba.fra-eng.fra", "Bonjour\n")
-    write(tmp_path / "tatoeba.fra-eng.eng", "Hello\n")
-    pairs = ds.load_tatoeba(tmp_path)
-    assert pairs == {
-        "deu": (["Hallo Welt", "Die Katze"], ["Hello world", "The cat"]),
-        "fra": (["Bonjour"], ["Hello"]),
-    }
-    assert list(ds.load_tatoeba(tmp_path, ["fra"])) == ["fra"]
+def test_panx_as_xtreme_and_glot500_write_it(tmp_path):
+    write(tmp_path / "train-en.tsv", PANX)
+    write(tmp_path / "test-ka.tsv", "თბილისი\tB-LOC\nდედაქალაქია\tO\n", crlf=True)
+    write(tmp_path / "test-eng_Latn.tsv", "Tom\tB-PER\n")  # Glot500's iso-converted names
+    write(tmp_path / "labels.txt", "B-LOC\nB-ORG\n")
+    data = ds.ner_data(tmp_path)
+    assert data.languages("test") == ["eng_Latn", "ka"]
+    assert data.load("en", "train") == [
+        ds.TaggedSentence(("All", "Blacks", "Matter"), ("B-ORG", "I-ORG", "I-ORG")),
+        ds.TaggedSentence(("Rome", ",", "Italy"), ("B-LOC", "O", "B-LOC")),
+    ]
+    assert data.load("ka", "test")[0].words == ("თბილისი", "დედაქალაქია")
+    assert data.load("eng", "test")[0].tags == ("B-PER",)  # `eng` finds `eng_Latn`
+    # XTREME's panx_preprocess strips a whitespace token (`en:\xa0`) to nothing: kept, empty
+    write(tmp_path / "dev-en.tsv", "Rome\tB-LOC\n\tO\n")
+    assert ds.ner_data(tmp_path).load("en", "dev")[0].words == ("Rome", "")
 
 
-def test_tatoeba_errors_name_the_layout(tmp_path):
-    write(tmp_path / "tatoeba.deu-eng.deu", "Hallo\nWelt\n")
-    with pytest.raises(MissingPathError, match=r"tatoeba.deu-eng.eng"):
-        ds.load_tatoeba(tmp_path)
-    write(tmp_path / "tatoeba.deu-eng.eng", "Hello\n")
-    with pytest.raises(BadFileError, match="1 lines but tatoeba.deu-eng.deu has 2"):
-        ds.load_tatoeba(tmp_path)
-    write(tmp_path / "tatoeba.deu-eng.eng", "Hello\n\n")
-    with pytest.raises(BadFileError, match=r"tatoeba.deu-eng.eng:2: empty line") as err:
-        ds.load_tatoeba(tmp_path)
-    assert err.value.line == 2
-    with pytest.raises(MissingPathError, match="tatoeba.xyz-eng.xyz"):
-        ds.load_tatoeba(tmp_path, ["xyz"])
-    with pytest.raises(EmptyInputError, match="no language files"):
-        ds.load_tatoeba(write(tmp_path / "empty" / "README", "").parent)
-
-
-def test_bible_aligns_by_verse_id_with_english(tmp_path):
-    write(
-        tmp_path / "eng.txt",
-        "# language: eng\n01001001\tIn the beginning\n01001002\tAnd the earth\n"
-        "01001003\tAnd God said\n",
-    )
-    write(
-        tmp_path / "deu.txt",
-        "# comment\n01001003\tUnd Gott sprach\n01001001\tIm Anfang\n"
-        "01001002\t\n40001001\tDas Buch\n",
-    )
-    pairs = ds.load_bible(tmp_path)
-    assert pairs == {
-        "deu": (["Im Anfang", "Und Gott sprach"], ["In the beginning", "And God said"])
-    }
-    assert ds.load_bible(tmp_path, max_sentences=1)["deu"] == (["Im Anfang"], ["In the beginning"])
-
-
-@pytest.mark.parametrize(
-    "line,problem",
-    [
-        ("01001004 no tab", "verse_id<TAB>text"),
-        ("Gen1\ttext", "verse_id<TAB>text"),
-        ("01001001\tagain", "appears twice"),
-    ],
-)
-def test_bible_malformed_lines_give_their_number(tmp_path, line, problem):
-    write(tmp_path / "eng.txt", "01001001\tIn the beginning\n")
-    write(tmp_path / "deu.txt", f"01001001\tIm Anfang\n{line}\n")
-    with pytest.raises(BadFileError, match=problem) as err:
-        ds.load_bible(tmp_path)
-    assert err.value.line == 2 and err.value.path.name == "deu.txt"
-
-
-def test_wikiann_sentences_and_prefix_stripping(tmp_path):
-    write(
-        tmp_path / "train-en.tsv",
-        "en:John\tB-PER\nen:lives\tO\nen:in\tO\nen:New\tB-LOC\n"
-        "en:York\tI-LOC\n\n\nen:http://x.org\tO\n",
-    )
-    sentences = ds.load_wikiann(tmp_path, "en", "train")
-    assert sentences == [
+def test_raw_wikiann_prefix_is_stripped_per_file(tmp_path):
+    write(tmp_path / "train-en.tsv", RAW)
+    write(tmp_path / "zh-yue-test", "zh-yue:香港\tB-LOC\n-DOCSTART-\tO\nzh-yue:好\tO\n")
+    data = ds.ner_data(tmp_path)
+    assert data.load("en", "train") == [
         ds.TaggedSentence(
             ("John", "lives", "in", "New", "York"), ("B-PER", "O", "O", "B-LOC", "I-LOC")
         ),
         ds.TaggedSentence(("http://x.org",), ("O",)),
     ]
-    assert set(ds.find_language_files(tmp_path, "wikiann", "train")) == {"en"}
+    assert data.load("zh-yue", "test") == [
+        ds.TaggedSentence(("香港",), ("B-LOC",)),
+        ds.TaggedSentence(("好",), ("O",)),
+    ]
+    write(tmp_path / "test-en.tsv", "http://x.org\tO\nlives\tO\n")  # not prefixed: kept whole
+    assert ds.ner_data(tmp_path).load("en", "test")[0].words == ("http://x.org", "lives")
 
 
-@pytest.mark.parametrize("bad", ["en:John B-PER", "John\tB-PER", "en:John\t", "en:John\tO\textra"])
-def test_wikiann_malformed_lines_give_their_number(tmp_path, bad):
+@pytest.mark.parametrize(
+    "bad,problem",
+    [
+        ("John B-PER", "no tag after the token"),
+        ("John", "XTREME's preprocessing strips the tags of test files"),
+        ("de:John\t", "lang:token<TAB>tag"),
+        ("de:John\tO\textra", "lang:token<TAB>tag"),
+        ("de:John\tPERSON", "lang:token<TAB>tag"),
+        ("John\tB-PER", "lacks the `de:` prefix"),
+    ],
+)
+def test_wikiann_malformed_lines_give_their_number(tmp_path, bad, problem):
     write(tmp_path / "test-de.tsv", f"de:Hans\tB-PER\n\n{bad}\n")
-    with pytest.raises(BadFileError, match="lang:token<TAB>tag") as err:
-        ds.load_wikiann(tmp_path, "de", "test")
+    with pytest.raises(BadFileError, match=problem) as err:
+        ds.ner_data(tmp_path).check("de", "test")
     assert err.value.line == 3
-    with pytest.raises(MissingPathError, match="test-fr.tsv"):
-        ds.load_wikiann(tmp_path, "fr", "test")
+    with pytest.raises(MissingPathError, match="test-fr.tsv.*languages found: de"):
+        ds.ner_data(tmp_path).check("fr", "test")
 
 
-def test_conllu_keeps_syntactic_words_and_upos(tmp_path):
-    write(tmp_path / "UD_English-Tiny" / "en_tiny-ud-test.conllu", CONLLU)
-    write(tmp_path / "UD_English-Other" / "en_other-ud-test.conllu", CONLLU.split("\n\n")[1])
+def test_two_files_for_one_language_and_split(tmp_path):
+    write(tmp_path / "train-en.tsv", PANX)
+    write(tmp_path / "en-train", RAW)
+    with pytest.raises(BadFileError, match="a second train file of `en`"):
+        ds.ner_data(tmp_path)
+
+
+def test_ud_release_tree_concatenates_treebanks_in_file_order(tmp_path):
+    release = tmp_path / "ud-treebanks-v2.11"
+    write(release / "UD_English-Tiny" / "en_tiny-ud-test.conllu", CONLLU)
+    write(release / "UD_English-Other" / "en_other-ud-test.conllu", CONLLU.split("\n\n")[1])
+    write(release / "UD_English-ESL" / "en_esl-ud-test.conllu", WITHHELD)  # text withheld
+    write(release / "UD_English-Tiny" / "en_tiny-ud-test.txt", "The cat's toy\n")
+    write(release / "UD_English-Tiny" / "README.md", "# Summary\n")
+    write(release / "UD_Indonesian-GSD" / "id_gsd-ud-test.conllu", CONLLU, crlf=True)
+    data = ds.pos_data(tmp_path)
+    assert data.languages("test") == ["en", "id"]
+    assert [p.name for p in data.files("en", "test")] == [
+        "en_esl-ud-test.conllu",
+        "en_other-ud-test.conllu",
+        "en_tiny-ud-test.conllu",
+    ]
     hi = ds.TaggedSentence(("Hi",), ("INTJ",))
     toy = ds.TaggedSentence(("The", "cat", "'s", "toy"), ("DET", "NOUN", "PART", "NOUN"))
-    assert ds.load_ud(tmp_path, "en", "test") == [hi, toy, hi]  # both treebanks, sorted by path
-    first = ds.read_conllu(tmp_path / "UD_English-Tiny" / "en_tiny-ud-test.conllu")[0]
+    assert data.load("en", "test") == [hi, toy, hi]  # ESL's sentences have no text: dropped
+    assert data.load("id", "test") == [toy, hi]
+
+
+def test_conllu_fields_and_tag_map(tmp_path):
+    path = write(tmp_path / "UD_English-Tiny" / "en_tiny-ud-test.conllu", CONLLU)
+    first = ds.read_conllu(path)[0]
     assert first.line == 1 and first.tokens[-1]["misc"] == {"SpaceAfter": "No"}
-    tagged = ds.read_ud_pos(tmp_path / "UD_English-Tiny" / "en_tiny-ud-test.conllu", {"NOUN": "N"})
-    assert tagged[0].tags == ("DET", "N", "PART", "N")
+    assert ds.read_ud_pos(path, {"NOUN": "N"})[0].tags == ("DET", "N", "PART", "N")
 
 
 @pytest.mark.parametrize(
@@ -137,47 +135,78 @@ def test_conllu_keeps_syntactic_words_and_upos(tmp_path):
 def test_conllu_malformed_lines_give_their_number(tmp_path, bad, line, problem):
     path = write(tmp_path / "x_y-ud-dev.conllu", CONLLU.replace(CONLLU.splitlines()[7], bad))
     with pytest.raises(BadFileError, match=problem) as err:
-        ds.load_ud(tmp_path, "x", "dev")
+        ds.pos_data(tmp_path).check("x", "dev")
     assert err.value.line == line and err.value.path == path
 
 
-def test_conllu_reads_crlf_files(tmp_path):
-    path = tmp_path / "id_gsd-ud-test.conllu"
-    path.write_bytes(CONLLU.replace("\n", "\r\n").encode())
-    assert ds.read_ud_pos(path)[0].words == ("The", "cat", "'s", "toy")
+def test_treebanks_without_text_fail_the_check(tmp_path):
+    write(tmp_path / "UD_French-FTB" / "fr_ftb-ud-test.conllu", WITHHELD * 3)
+    with pytest.raises(EmptyInputError, match="fr_ftb-ud-test.conllu"):
+        ds.pos_data(tmp_path).check("fr", "test")
 
 
-def test_taxi1500_rows_with_optional_header(tmp_path):
+def test_udpos_tsv_when_there_is_no_conllu(tmp_path):
+    write(tmp_path / "train-en.tsv", "The\tDET\ncat\tNOUN\n\nHi\tINTJ\n")
+    write(tmp_path / "test-hin_Deva.tsv", "राम\tPROPN\nआया\tVERB\n")
+    data = ds.pos_data(tmp_path)
+    assert data.layout.fmt == "udpos" and data.languages("test") == ["hin_Deva"]
+    assert data.load("en", "train")[1] == ds.TaggedSentence(("Hi",), ("INTJ",))
+    write(tmp_path / "test-mar_Deva.tsv", "राम\nआला\n")  # XTREME's udpos test file: no tags
+    with pytest.raises(BadFileError, match="no tag after the token"):
+        ds.pos_data(tmp_path).check("mar_Deva", "test")
+
+
+def test_taxi1500_layouts(tmp_path):
+    # released eng_data: no header; OFA's flat test dir; data_preprocess.py's split dirs
     write(
         tmp_path / "eng_data" / "eng_train.tsv",
-        "id\tlabel\tverse\n41001001\tFaith\tBelieve .\n41001002\tSin\tThey sinned .\n",
+        "41001001\tFaith\tBelieve the good news .\n41001002\tSin\tThey sinned .",
     )
-    write(tmp_path / "fra_Latn_data" / "fra_Latn_test.tsv", "41001001\tGrace\tLa grâce .\n")
-    assert ds.load_taxi1500(tmp_path, "eng", "train") == [
-        ds.LabelledText("41001001", "Faith", "Believe ."),
+    write(tmp_path / "prs_test.tsv", "41001001\tGrace\tفیض خدا .\n", crlf=True)
+    write(tmp_path / "test" / "amh.tsv", "id\tlabel\tverse\n41001001\tViolence\tጦርነት ሆነ ።\n")
+    write(tmp_path / "test" / "kat.tsv", "41001001\tGrace\t\n41001002\tSin\tცოდვა .\n")
+    data = ds.taxi1500_data(tmp_path)
+    assert data.languages("test") == ["amh", "kat", "prs"]
+    assert data.load("eng", "train") == [
+        ds.LabelledText("41001001", "Faith", "Believe the good news ."),
         ds.LabelledText("41001002", "Sin", "They sinned ."),
     ]
-    assert set(ds.find_language_files(tmp_path, "taxi1500", "test")) == {"fra_Latn"}
-    assert ds.load_taxi1500(tmp_path, "fra_Latn", "test")[0].label == "Grace"
+    assert data.load("prs", "test") == [ds.LabelledText("41001001", "Grace", "فیض خدا .")]
+    assert data.load("amh", "test")[0].label == "Violence"  # header skipped
+    assert data.load("kat", "test") == [ds.LabelledText("41001002", "Sin", "ცოდვა .")]
 
 
 @pytest.mark.parametrize(
     "bad,problem",
-    [("41001003\tFaith", "id<TAB>label<TAB>text"), ("41001003\tHope\tSome text", "not one of")],
+    [
+        ("41001003\tFaith", "id<TAB>label<TAB>verse"),
+        ("41001003\tHope\tSome text", "not one of"),
+        ("41001003\tSome text\tFaith", "the columns are `id<TAB>label<TAB>verse`"),
+    ],
 )
 def test_taxi1500_malformed_lines_give_their_number(tmp_path, bad, problem):
     write(tmp_path / "eng_data" / "eng_dev.tsv", f"41001001\tFaith\tBelieve .\n{bad}\n")
     with pytest.raises(BadFileError, match=problem) as err:
-        ds.load_taxi1500(tmp_path, "eng", "dev")
+        ds.taxi1500_data(tmp_path).check("eng", "dev")
     assert err.value.line == 2
     with pytest.raises(MissingPathError, match="a directory holding"):
-        ds.load_taxi1500(tmp_path / "nowhere", "eng", "dev")
+        ds.taxi1500_data(tmp_path / "nowhere")
 
 
 def test_empty_and_non_utf8_files(tmp_path):
     write(tmp_path / "train-en.tsv", "\n\n")
     with pytest.raises(EmptyInputError, match="no data"):
-        ds.load_wikiann(tmp_path, "en", "train")
-    (tmp_path / "train-de.tsv").write_bytes(b"de:\xff\tO\n")
-    with pytest.raises(BadFileError, match="not UTF-8"):
-        ds.load_wikiann(tmp_path, "de", "train")
+        ds.ner_data(tmp_path).load("en", "train")
+    (tmp_path / "train-de.tsv").write_bytes(b"de:Hans\tB-PER\nde:\xff\tO\n")
+    with pytest.raises(BadFileError, match="not UTF-8") as err:
+        ds.ner_data(tmp_path).check("de", "train")
+    assert err.value.line == 2
+
+
+def test_byte_order_mark_and_stray_carriage_returns(tmp_path):
+    # a BOM before the first row (Windows editors write one); a CR inside a verse stays in it
+    (tmp_path / "eng_dev.tsv").write_bytes(
+        "\ufeff41001001\tFaith\tBelieve .\r\n41001002\tSin\tThey\rsinned .\r\n".encode()
+    )
+    rows = ds.taxi1500_data(tmp_path).load("eng", "dev")
+    assert [r.id for r in rows] == ["41001001", "41001002"] and rows[1].text == "They\rsinned ."

@@ -103,6 +103,7 @@ def test_sr_t_and_sr_b_run_end_to_end(model_dir, tmp_path):
         "sr_b", model_dir, {"path": str(tmp_path / "b"), "max_sentences": 2, "layer": 1}, 0
     )
     assert list(out["per_language"]) == ["hun"] and out["average"]["top1"] == 1.0
+    assert out["sources"] == {"hun": ["hun.txt", "eng.txt"]}  # which Bible each side came from
 
 
 def test_ner_pos_and_taxi1500_run_end_to_end(model_dir, tmp_path):
