@@ -8,8 +8,6 @@ from hyperofa.errors import ConfigError, IncompatibleInputsError
 from hyperofa.training import IGNORE_INDEX
 
 
-
-
 def mask_tokens(
     input_ids: torch.Tensor,
     special_tokens_mask: torch.Tensor,

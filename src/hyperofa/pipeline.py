@@ -13,13 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from transformers import AutoModelForMaskedLM
 
 from hyperofa.artifacts import Artifact, write_json_atomic
-from hyperofa.assemble.build import source_embeddings
 from hyperofa.config.enums import Stage
 from hyperofa.config.schema import RunConfig
 from hyperofa.init.registry import build_initializer, needs_hypernet
+from hyperofa.models import ModelFamily, family_of
 from hyperofa.preflight import preflight
 from hyperofa.stages import assemble, evaluate, hypernet, initialize, pretrain
 from hyperofa.stages.common import Keyed, read_metrics
@@ -40,14 +39,13 @@ def run(run: RunConfig) -> dict[str, Any]:
     preflight(run)
     src = resolve_sources(run.model, run.word_vectors, run.langset, run.assets)
     target = target_tokenizer(run.tokenizer, run.langset, src.tokenizer, src.corpus)
-    model = Keyed(
-        AutoModelForMaskedLM.from_pretrained(src.model_dir.value).eval(), src.model_dir.key
-    )
+    family = family_of(src.model_dir.value)
+    model = Keyed(family.load(src.model_dir.value, strict=False), src.model_dir.key)
     done: dict[str, Artifact] = {
         "match_source": match(src.tokenizer, src.vectors),
         "match_target": match(target, src.vectors),
     }
-    rows, primitives = _source_rows(run, src, model.value, done)
+    rows, primitives = _source_rows(run, src, family.source_embeddings(model.value), done)
     if run.runs(Stage.copy):
         done["copy"] = copy(src.tokenizer, target)
     if not run.runs(Stage.initialize):
@@ -59,18 +57,18 @@ def run(run: RunConfig) -> dict[str, Any]:
     done["initialize"] = _initialize(run, parts)
     if not run.runs(Stage.assemble):
         return _finish(run, [], done)
-    done["model"] = assemble.assemble(done["initialize"], model, target)
-    results = _evaluate_and_pretrain(run, src, model, target, done)
+    done["model"] = assemble.assemble(family, done["initialize"], model, target)
+    results = _evaluate_and_pretrain(run, src, family, model, target, done)
     log_job(job_tracking(run), asdict(run), results)
     return _finish(run, results, done)
 
 
 def _source_rows(
-    run: RunConfig, src: Sources, model, done: dict
+    run: RunConfig, src: Sources, E: np.ndarray, done: dict
 ) -> tuple[Keyed[np.ndarray], np.ndarray | None]:
-    """The rows initializers work on — coordinates F when factorized (D'), else embeddings E —
-    and the primitives P (None unless factorized)."""
-    embeddings = Keyed(source_embeddings(model)[: len(src.tokenizer.value)], src.model_dir.key)
+    """The rows initializers work on — coordinates F when factorized (D'), else the embeddings E
+    of the tokenizer's ids — and the primitives P (None unless factorized)."""
+    embeddings = Keyed(E[: len(src.tokenizer.value)], src.model_dir.key)
     if run.factorize.dim is None or not run.runs(Stage.factorize):
         return embeddings, None
     art = done["factorize"] = factorize(embeddings, run.factorize.dim)
@@ -92,13 +90,15 @@ def _initialize(run: RunConfig, parts: initialize.InitParts) -> Artifact:
     return initialize.initialize(run.initializer, initializer, run.seed, parts, trained)
 
 
-def _evaluate_and_pretrain(run: RunConfig, src: Sources, model, target, done: dict) -> list[dict]:
+def _evaluate_and_pretrain(
+    run: RunConfig, src: Sources, family: ModelFamily, model, target, done: dict
+) -> list[dict]:
     """Rows: the source model and the step-0 model (evaluate), the pre-trained one (pretrain).
     Downstream tasks score the job's final model and the source model."""
     results = []
     final = "pretrain" if Stage.pretrain in run.stages else "step0"
     if Stage.evaluate in run.stages and run.eval.evaluate_source:
-        ref = assemble.source_reference(model, src.tokenizer)
+        ref = assemble.source_reference(family, model, src.tokenizer)
         results.append(_row(run, "source", "step0", _metrics(run, src, ref, True)))
     if Stage.evaluate in run.stages:
         metrics = _metrics(run, src, done["model"], final == "step0")
@@ -106,7 +106,7 @@ def _evaluate_and_pretrain(run: RunConfig, src: Sources, model, target, done: di
     if Stage.pretrain in run.stages:
         texts = pretrain.pretrain_texts(run.pretrain, run.langset, src.corpus)
         art = done["pretrained"] = pretrain.pretrain(
-            run.pretrain, run.trainer, job_tracking(run), done["model"], target.value, texts
+            family, run.pretrain, run.trainer, job_tracking(run), done["model"], target.value, texts
         )
         pretrain.copy_logs(art, Path(run.run_dir) / "pretrain")
         if Stage.evaluate in run.stages:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from hyperofa.config.enums import Stage
 from hyperofa.config.schema import RunConfig
 from hyperofa.errors import ConfigError, IncompatibleInputsError, require_path
-from hyperofa.evaluate.tasks import check_task
+from hyperofa.evaluate.tasks import check_tasks
 from hyperofa.factorize import check_dim
 from hyperofa.init.registry import needs_hypernet
 from hyperofa.stages.sources import ModelShape, check_paths, model_shape
@@ -55,6 +55,5 @@ def preflight(run: RunConfig) -> ModelShape:
     if needs_hypernet(run.initializer):
         _check_hypernet(run, user_dim if user_dim is not None else run.word_vectors.graph.dim)
     if Stage.evaluate in run.stages:
-        for name, task in run.eval.downstream().items():
-            check_task(name, task)
+        check_tasks(run.eval)
     return shape

@@ -10,6 +10,7 @@ import torch
 from tqdm.auto import tqdm
 
 from hyperofa.masking import mask_tokens
+from hyperofa.models import masked_lm_loss
 from hyperofa.training import IGNORE_INDEX
 
 
@@ -58,9 +59,9 @@ def mlm_loss(
             mlm_probability,
             generator,
         )
-        out = model(inputs, batch["attention_mask"], labels)
+        loss, _ = masked_lm_loss(model, inputs, batch["attention_mask"], labels)
         n = int((labels != IGNORE_INDEX).sum())
-        total += float(out["loss"]) * n
+        total += float(loss) * n
         count += n
     return (total / count if count else float("nan")), count
 

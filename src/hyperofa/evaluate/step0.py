@@ -11,6 +11,7 @@ from hyperofa.config.evaluate import EvalConfig
 from hyperofa.corpus import UDHRCorpus
 from hyperofa.evaluate.mlm import heldout_mlm_loss
 from hyperofa.evaluate.retrieval import retrieval_scores
+from hyperofa.models import encoder
 
 
 def _capped(texts: dict[str, list[str]], cap: int | None) -> dict[str, list[str]]:
@@ -45,7 +46,7 @@ def step0_metrics(
         queries = corpus.languages() if everyone else [*languages, *unseen]
         # queries capped; candidates stay every aligned English paragraph (query i ↔ candidate i)
         pairs = {lang: (q[:cap], e) for lang, (q, e) in corpus.heldout_pairs(queries).items()}
-        scores = retrieval_scores(model.encoder, tokenizer, pairs, layer=cfg.layer, **kw)
+        scores = retrieval_scores(encoder(model), tokenizer, pairs, layer=cfg.layer, **kw)
         out.update({f"sr_udhr_{k}": v for k, v in scores.pop("average", {}).items()})
         out["per_language"]["sr_udhr"] = scores
     return out

@@ -22,6 +22,7 @@ from transformers import AutoTokenizer
 from hyperofa.config.evaluate import (
     ClassificationTaskConfig,
     EmbeddedPosTaskConfig,
+    EvalConfig,
     RetrievalTaskConfig,
     TaggingTaskConfig,
 )
@@ -252,6 +253,12 @@ def run_task(name: str, model_dir: str | Path, cfg: Any, seed: int, hw: TrainerC
     if not result.get("per_language"):
         raise EmptyInputError(f"eval task `{name}`: no language was evaluated")
     return result
+
+
+def check_tasks(cfg: EvalConfig) -> None:
+    """The start-up check of every downstream task composed into `cfg`."""
+    for name, task in cfg.downstream().items():
+        check_task(name, task)
 
 
 def check_task(name: str, cfg: Any) -> None:

@@ -158,3 +158,14 @@ def assemble(
     if primitives is None:
         return assemble_plain(source, rows, bias)
     return assemble_factorized(source, rows, primitives, bias)
+
+
+def target_bias(source_bias: np.ndarray, copied_from: np.ndarray) -> np.ndarray:
+    """Output bias of the new vocabulary: the source bias for copied tokens, its mean elsewhere.
+
+    OFA starts the bias of new tokens afresh; a copied token keeps what the source learned.
+    """
+    bias = np.full(len(copied_from), float(source_bias.mean()), dtype=np.float32)
+    copied = copied_from >= 0
+    bias[copied] = source_bias[copied_from[copied]]
+    return bias

@@ -14,6 +14,7 @@ Llama with untied input/output matrices, each initialized separately — DESIGN.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,10 +24,11 @@ from torch import Tensor
 from transformers import AutoModelForMaskedLM, PreTrainedModel
 
 from hyperofa.errors import BadFileError, MissingPathError, require_path
-from hyperofa.training import IGNORE_INDEX
 from hyperofa.models import build, heads
 from hyperofa.models.modeling_factorized import MODEL_TYPE, FactorizedForMaskedLM
+from hyperofa.training import IGNORE_INDEX
 
+log = logging.getLogger(__name__)
 LEGACY_KEY = "hyperofa"  # the config section of dirs written by the old AssembledForMaskedLM
 
 
@@ -49,7 +51,7 @@ class ModelFamily(Protocol):
 
     name: str
 
-    def load(self, directory: str | Path) -> PreTrainedModel: ...
+    def load(self, directory: str | Path, strict: bool = True) -> PreTrainedModel: ...
 
     def save(self, model: PreTrainedModel, tokenizer: Any, directory: str | Path) -> None: ...
 
@@ -84,11 +86,15 @@ def read_config(directory: str | Path) -> dict[str, Any]:
     return config
 
 
-def _strict_load(loader: Any, path: Path, **kwargs: Any) -> PreTrainedModel:
-    model, info = loader.from_pretrained(path, output_loading_info=True, **kwargs)
+def _checked_load(loader: Any, path: Path, strict: bool) -> PreTrainedModel:
+    """Load; weights that do not fit the model are a BadFileError when `strict` (our own outputs),
+    else a warning (a user's source checkpoint may carry stale buffers such as position_ids)."""
+    model, info = loader.from_pretrained(path, output_loading_info=True)
     bad = {k: sorted(v) for k, v in info.items() if k != "error_msgs" and v}
-    if bad:
+    if bad and strict:
         raise BadFileError(path / "config.json", f"weights do not fit the model: {bad}")
+    if bad:
+        log.warning("%s: weights that do not fit the model: %s", path, bad)
     return model.eval()
 
 
@@ -98,12 +104,13 @@ class MaskedEncoderFamily:
 
     name = "masked_encoder"
 
-    def load(self, directory: str | Path) -> PreTrainedModel:
-        """A saved model in eval mode; BadFileError if any weight is missing or unexpected."""
+    def load(self, directory: str | Path, strict: bool = True) -> PreTrainedModel:
+        """A saved model in eval mode; with `strict`, BadFileError if any weight is missing or
+        unexpected."""
         config, path = read_config(directory), Path(directory)
         if config.get("model_type") == MODEL_TYPE:
-            return _strict_load(FactorizedForMaskedLM, path)
-        return _strict_load(AutoModelForMaskedLM, path)
+            return _checked_load(FactorizedForMaskedLM, path, strict)
+        return _checked_load(AutoModelForMaskedLM, path, strict)
 
     def save(self, model: PreTrainedModel, tokenizer: Any, directory: str | Path) -> None:
         """Weights, config (+ the modeling file of a factorized model) and tokenizer."""

@@ -15,8 +15,8 @@ from torch import Tensor, nn
 from transformers import PreTrainedModel
 
 from hyperofa.errors import IncompatibleInputsError
-from hyperofa.masking import IGNORE_INDEX
 from hyperofa.models.modeling_factorized import MODEL_TYPE
+from hyperofa.training import IGNORE_INDEX
 
 
 @dataclass(frozen=True)

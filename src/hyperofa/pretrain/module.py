@@ -1,4 +1,4 @@
-"""Thin Lightning shell over `AssembledForMaskedLM`: MLM steps, logging, AdamW with warmup + linear
+"""Thin Lightning shell over a model and its family's training loss: steps, logging, AdamW with warmup + linear
 decay. Gradient accumulation, clipping and precision come from the Trainer."""
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from hyperofa.assemble.modeling import AssembledForMaskedLM
 from hyperofa.config.pretrain import PretrainConfig
-from hyperofa.training import IGNORE_INDEX
+from hyperofa.models import ModelFamily
 from hyperofa.training.schedules import warmup_linear_decay
 from hyperofa.training.seeding import keyed_seed, rng_state, set_rng_state
 
@@ -34,9 +33,12 @@ class MLMModule(pl.LightningModule):
     """Logs `train/loss` (mean over an update's micro-batches and ranks), `train/lr`, `val/loss`
     (all masked held-out tokens) and `val/loss_<lang>`; keeps both histories in checkpoints."""
 
-    def __init__(self, model: AssembledForMaskedLM, cfg: PretrainConfig, languages: Sequence[str]):
+    def __init__(
+        self, model: Any, family: ModelFamily, cfg: PretrainConfig, languages: Sequence[str]
+    ):
         super().__init__()
-        self.model, self.cfg, self.languages = model.train(), cfg, list(languages)
+        self.model, self.family = model.train(), family
+        self.cfg, self.languages = cfg, list(languages)
         self.save_hyperparameters({"pretrain": asdict(cfg), "languages": self.languages})
         self.train_history: dict[int, float] = {}  # updates done → mean train loss of the last one
         self.val_history: dict[int, dict[str, float]] = {}  # updates done → val losses
@@ -52,10 +54,10 @@ class MLMModule(pl.LightningModule):
         torch.manual_seed(keyed_seed(self.cfg.seed, int(batch["epoch"][0]) + 1, first, 1))
 
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
-        out = self.model(batch["input_ids"], batch["attention_mask"], batch["labels"])
-        self._window.append(out["loss"].detach().float())
+        out = self.family.training_loss(self.model, batch)
+        self._window.append(out.loss.detach().float())
         self._lr = self.trainer.optimizers[0].param_groups[0]["lr"]  # the lr this update uses
-        return out["loss"]
+        return out.loss
 
     def on_train_batch_end(self, outputs: Any, batch: dict[str, Tensor], batch_idx: int) -> None:
         if self.global_step == self._steps_seen:
@@ -79,11 +81,9 @@ class MLMModule(pl.LightningModule):
         self._val_sum, self._val_count = zeros.clone(), zeros.clone()
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
-        labels = batch["labels"]
-        out = self.model(batch["input_ids"], batch["attention_mask"], labels)
-        selected = labels != IGNORE_INDEX
-        losses = F.cross_entropy(out["logits"].float(), labels[selected], reduction="none")
-        language = batch["language"][:, None].expand_as(labels)[selected]
+        out = self.family.training_loss(self.model, batch)
+        losses = F.cross_entropy(out.logits.float(), out.targets, reduction="none")
+        language = batch["language"][:, None].expand_as(out.positions)[out.positions]
         self._val_sum.index_add_(0, language, losses.double())
         self._val_count.index_add_(0, language, torch.ones_like(losses, dtype=torch.float64))
 

@@ -24,10 +24,10 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.loggers import CSVLogger, Logger
 
 from hyperofa.artifacts import atomic_dir, write_json_atomic
-from hyperofa.assemble.modeling import AssembledForMaskedLM
 from hyperofa.config.pretrain import PretrainConfig
 from hyperofa.config.training import TrainerConfig
 from hyperofa.errors import EmptyInputError, require_path
+from hyperofa.models import MASKED_ENCODER, ModelFamily
 from hyperofa.pretrain.data import accumulation, prepare_data
 from hyperofa.pretrain.datamodule import MLMDataModule
 from hyperofa.pretrain.module import MLMModule
@@ -94,6 +94,7 @@ def pretrain(
     hw: TrainerConfig | None = None,
     loggers: Sequence[Logger] | None = None,
     callbacks: Sequence[pl.Callback] = (),
+    family: ModelFamily = MASKED_ENCODER,
 ) -> dict[str, Any]:
     """Continue MLM pre-training of the assembled model in `model_dir` on `train_texts`.
 
@@ -105,9 +106,9 @@ def pretrain(
     run_dir = Path(run_dir)
     if (run_dir / RESULT).exists():
         return json.loads((run_dir / RESULT).read_text())
-    model = AssembledForMaskedLM.from_pretrained(require_path(model_dir, "pretrain model dir"))
+    model = family.load(require_path(model_dir, "pretrain model dir"))
     train_blocks, val_blocks, ids = prepare_data(
-        model.config, tokenizer, train_texts, val_texts, cfg
+        family.encoder(model).config, tokenizer, train_texts, val_texts, cfg
     )
     record = {k: v for k, v in asdict(cfg).items() if k not in _NOT_CLAIMED}
     record.update(model_dir=str(model_dir), languages=list(train_blocks.languages))
@@ -121,7 +122,7 @@ def pretrain(
                     f"{len(val_blocks)} held-out blocks for {pl_trainer.world_size} devices"
                 )
             claim_run_dir(run_dir, record, "pre-training")
-            module = MLMModule(model, cfg, train_blocks.languages)
+            module = MLMModule(model, family, cfg, train_blocks.languages)
             datamodule = MLMDataModule(train_blocks, val_blocks, ids, cfg)
             figures = _fit(pl_trainer, module, datamodule, run_dir)
             state = pl_trainer.strategy.lightning_module_state_dict()  # collective under FSDP
@@ -129,7 +130,7 @@ def pretrain(
         close_loggers(built)
     if not pl_trainer.is_global_zero:
         return {}
-    _save_model(model.config, state, tokenizer, run_dir / MODEL)
+    _save_model(family, model, state, tokenizer, run_dir / MODEL)
     return _finish(run_dir, figures)
 
 
@@ -188,12 +189,14 @@ def _per_language(losses: Mapping[str, float]) -> dict[str, float]:
     return {k.removeprefix("val/loss_"): v for k, v in losses.items() if k.startswith("val/loss_")}
 
 
-def _save_model(config: Any, state: Mapping[str, torch.Tensor], tokenizer: Any, out: Path) -> None:
-    """The trained weights as an `AssembledForMaskedLM` dir with the tokenizer beside (atomic)."""
-    model = AssembledForMaskedLM(config)
-    model.load_state_dict({k.removeprefix("model."): v for k, v in state.items()}, strict=True)
+def _save_model(
+    family: ModelFamily, model: Any, state: Mapping[str, torch.Tensor], tokenizer: Any, out: Path
+) -> None:
+    """The trained weights (gathered on rank 0) in a fresh model of `model`'s class, saved with
+    the tokenizer beside (atomic)."""
+    trained = type(model)(model.config)
+    trained.load_state_dict({k.removeprefix("model."): v for k, v in state.items()}, strict=True)
     if out.exists():  # left by a run killed between this save and pretrain.json
         shutil.rmtree(out)
     with atomic_dir(out) as tmp:
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
+        family.save(trained, tokenizer, tmp)

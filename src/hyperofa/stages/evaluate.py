@@ -17,13 +17,13 @@ from typing import Any
 from transformers import AutoTokenizer
 
 from hyperofa.artifacts import Artifact, cached_stage, write_json_atomic
-from hyperofa.assemble.modeling import AssembledForMaskedLM
 from hyperofa.config.evaluate import EvalConfig
 from hyperofa.config.schema import LangsetConfig
 from hyperofa.config.training import TrainerConfig
 from hyperofa.corpus import UDHRCorpus
 from hyperofa.evaluate.step0 import step0_metrics
 from hyperofa.evaluate.tasks import run_task
+from hyperofa.models import load
 from hyperofa.paths import cache_root
 from hyperofa.stages.common import Keyed, read_metrics
 
@@ -43,7 +43,7 @@ def step0(
     """Held-out MLM loss and UDHR retrieval of the model in `model` (a dir with its tokenizer)."""
 
     def build(tmp: Path) -> dict:
-        net = AssembledForMaskedLM.from_pretrained(model.path)
+        net = load(model.path)
         tok = AutoTokenizer.from_pretrained(model.path)
         languages, unseen = langset.languages, langset.heldout_languages
         metrics = step0_metrics(net, tok, cfg, corpus.value, languages, unseen, seed)

@@ -7,9 +7,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 from hyperofa.artifacts import cached_stage
-from hyperofa.corpus.udhr import ENGLISH_CODE
 from hyperofa.config.schema import LangsetConfig, TokenizerConfig
 from hyperofa.corpus import UDHRCorpus
+from hyperofa.corpus.udhr import ENGLISH_CODE
 from hyperofa.paths import cache_root
 from hyperofa.stages.common import Keyed, fingerprint
 from hyperofa.stages.sources import load_tokenizer

@@ -19,6 +19,7 @@ from hyperofa.config.pretrain import PretrainConfig
 from hyperofa.config.schema import LangsetConfig
 from hyperofa.config.training import TrainerConfig
 from hyperofa.corpus import UDHRCorpus
+from hyperofa.models import ModelFamily
 from hyperofa.paths import cache_root
 from hyperofa.pretrain.train import CHECKPOINTS, MODEL, RESULT
 from hyperofa.pretrain.train import pretrain as train
@@ -56,6 +57,7 @@ def pretrain_texts(
 
 
 def pretrain(
+    family: ModelFamily,
     cfg: PretrainConfig,
     hw: TrainerConfig,
     tracking: Tracking,
@@ -71,7 +73,9 @@ def pretrain(
 
     def build(tmp: Path) -> dict:
         loggers = tracking.loggers("pretrain", "pretrain")
-        figures = train(model.path, tokenizer, *texts.value, cfg, work, hw=hw, loggers=loggers)
+        figures = train(
+            model.path, tokenizer, *texts.value, cfg, work, hw=hw, loggers=loggers, family=family
+        )
         for item in (work / MODEL).iterdir():
             shutil.move(str(item), tmp / item.name)
         (tmp / LOGS).mkdir()

@@ -11,8 +11,8 @@ import pytest
 import torch
 from tokenizers import processors
 
-from hyperofa.assemble.build import assemble, source_embeddings
 from hyperofa.factorize import factorize
+from hyperofa.models import MASKED_ENCODER
 from tests.tiny import tiny_bert, unigram_tokenizer
 
 WORDS = ["cat", "dog", "runs", "sees", "the", "a", "big", "red", "fast", "kat", "hund"]
@@ -41,11 +41,10 @@ def tokenizer():
 def save_assembled(tokenizer, directory: Path, dim: int | None = None, seed: int = 0) -> Path:
     """A tiny BERT under the tokenizer's vocabulary, assembled and written with save_pretrained."""
     source = tiny_bert(len(tokenizer), hidden=16, seed=seed)
-    E = source_embeddings(source)
+    E = MASKED_ENCODER.source_embeddings(source)
     rows, primitives = (E, None) if dim is None else factorize(E, dim)
-    model = assemble(source, rows, primitives, np.zeros(len(rows), np.float32))
-    model.save_pretrained(directory)
-    tokenizer.save_pretrained(directory)
+    model = MASKED_ENCODER.assemble(source, rows, primitives, np.zeros(len(rows), np.float32))
+    MASKED_ENCODER.save(model, tokenizer, directory)
     return directory
 
 

@@ -2,10 +2,11 @@ import random
 
 import pytest
 
+from hyperofa.config.evaluate import FineTuneConfig
+from hyperofa.config.training import TrainerConfig
 from hyperofa.errors import IncompatibleInputsError
 from hyperofa.evaluate.classification import encode_texts, zero_shot_classification
 from hyperofa.evaluate.datasets import LabelledText
-from hyperofa.evaluate.tagging import FineTuneConfig
 from hyperofa.evaluate.tasks import load_encoder
 
 KEYWORD = {"Faith": "dog", "Sin": "cat", "Grace": "red"}
@@ -41,7 +42,6 @@ def test_tiny_fine_tune_learns_the_keyword_classes(model_dir):
         accumulate_grad_batches=1,
         max_length=16,
         dropout=0.0,
-        progress_bar=False,
     )
     classes = ["Faith", "Sin", "Grace"]
     result = zero_shot_classification(
@@ -53,6 +53,7 @@ def test_tiny_fine_tune_learns_the_keyword_classes(model_dir):
         classes,
         cfg,
         seed=0,
+        hw=TrainerConfig(progress=False),
     )
     losses = result["fine_tune"]["train_losses"]
     assert losses[-1] < 0.5 * losses[0]

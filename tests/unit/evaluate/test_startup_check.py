@@ -5,10 +5,21 @@ from pathlib import Path
 
 import pytest
 
-from hyperofa.config.schema import EvalConfig
+from hyperofa.config.evaluate import EvalConfig
+from hyperofa.config.validate import structured
 from hyperofa.errors import BadFileError, ConfigError, EmptyInputError, MissingPathError
 from hyperofa.evaluate import tasks
-from hyperofa.evaluate.suite import check_tasks
+from hyperofa.evaluate.tasks import check_tasks
+
+
+def eval_config(data: dict[str, dict]) -> EvalConfig:
+    """The eval node with every task of `data` composed (as conf/eval/<task>.yaml marks it)."""
+    return structured(EvalConfig, {k: {**v, "task": k} for k, v in data.items()}, "eval")
+
+
+def check_task(name: str, raw: dict) -> None:
+    tasks.check_task(name, getattr(eval_config({name: raw}), name))
+
 
 CONLLU = "1\tBu\tbu\tDET\t_\t_\t2\tdet\t_\t_\n2\tev\tev\tNOUN\t_\t_\t0\troot\t_\t_\n\n"
 
@@ -46,8 +57,8 @@ def data(tmp_path) -> dict[str, dict]:
 
 
 def test_every_task_accepts_its_published_layout(data):
-    check_tasks(EvalConfig(**data))
-    assert tasks.TASKS["sr_b"].sources(tasks.task_config(tasks.get_task("sr_b"), data["sr_b"]))
+    check_tasks(eval_config(data))
+    assert tasks.TASKS["sr_b"].sources(eval_config(data).sr_b)
 
 
 def _break(data: dict, task: str, relative: str, text: str | None) -> None:
@@ -78,25 +89,25 @@ def _break(data: dict, task: str, relative: str, text: str | None) -> None:
 def test_a_wrong_layout_fails_the_start_up_check(data, task, relative, text, error, message):
     _break(data, task, relative, text)
     with pytest.raises(error, match=message):
-        check_tasks(EvalConfig(**data))
+        check_tasks(eval_config(data))
 
 
 def test_xtreme_preprocessed_tatoeba_fails_the_check(data, tmp_path):
     write(tmp_path / "xtreme" / "ka-en.ka", "გამარჯობა.\nმადლობა.\n")
     write(tmp_path / "xtreme" / "ka-en.en", "Hello.\nThank you.\n")
     with pytest.raises(BadFileError, match="sorts the English side"):
-        tasks.check_task("sr_t", {"path": str(tmp_path / "xtreme")})
+        check_task("sr_t", {"path": str(tmp_path / "xtreme")})
 
 
 def test_requested_languages_must_exist(data):
     with pytest.raises(MissingPathError, match=r"test-de.tsv.*languages found: en, ka"):
-        tasks.check_task("ner", {**data["ner"], "languages": ["ka", "de"]})
+        check_task("ner", {**data["ner"], "languages": ["ka", "de"]})
     with pytest.raises(MissingPathError, match=r"train-eng_Latn.tsv"):
-        tasks.check_task("ner", {**data["ner"], "source_language": "eng_Latn"})
+        check_task("ner", {**data["ner"], "source_language": "eng_Latn"})
     with pytest.raises(MissingPathError, match=r"tatoeba.amh-eng.amh"):
-        tasks.check_task("sr_t", {**data["sr_t"], "languages": ["amh"]})
+        check_task("sr_t", {**data["sr_t"], "languages": ["amh"]})
     write(Path(data["sr_b"]["path"]) / "hin_Deva.txt", "01001001\tआदि में\n")
     write(Path(data["sr_b"]["path"]) / "hin_Latn.txt", "01001001\taadi mein\n")
     with pytest.raises(ConfigError, match=r"\['hin_Deva', 'hin_Latn'\]"):
-        tasks.check_task("sr_b", {**data["sr_b"], "languages": ["hin"]})
-    tasks.check_task("sr_b", {**data["sr_b"], "languages": ["hin_Latn", "kat-x-bible"]})
+        check_task("sr_b", {**data["sr_b"], "languages": ["hin"]})
+    check_task("sr_b", {**data["sr_b"], "languages": ["hin_Latn", "kat-x-bible"]})

@@ -3,11 +3,11 @@ import random
 import pytest
 import torch
 
+from hyperofa.config.evaluate import FineTuneConfig
+from hyperofa.config.training import TrainerConfig
 from hyperofa.errors import IncompatibleInputsError
 from hyperofa.evaluate.datasets import TaggedSentence
 from hyperofa.evaluate.tagging import (
-    IGNORE,
-    FineTuneConfig,
     TokenClassifier,
     encode_tagged,
     first_subtoken_labels,
@@ -16,6 +16,7 @@ from hyperofa.evaluate.tagging import (
     zero_shot_tagging,
 )
 from hyperofa.evaluate.tasks import load_encoder
+from hyperofa.training import IGNORE_INDEX as IGNORE
 
 TAG_OF = {
     "cat": "NOUN",
@@ -95,7 +96,6 @@ def test_tiny_fine_tune_lowers_the_loss_and_learns_the_tags(tokenizer, model_dir
         accumulate_grad_batches=1,
         max_length=16,
         dropout=0.0,
-        progress_bar=False,
     )
     result = zero_shot_tagging(
         encoder,
@@ -107,6 +107,7 @@ def test_tiny_fine_tune_lowers_the_loss_and_learns_the_tags(tokenizer, model_dir
         "pos",
         cfg,
         seed=0,
+        hw=TrainerConfig(progress=False),
     )
     losses = result["fine_tune"]["train_losses"]
     assert (

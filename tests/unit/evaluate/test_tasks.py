@@ -6,12 +6,29 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from hyperofa.cli import CONF_DIR
+from hyperofa.config.evaluate import EvalConfig, FineTuneConfig
+from hyperofa.config.rules import check_tree
+from hyperofa.config.training import TrainerConfig
+from hyperofa.config.validate import structured
 from hyperofa.errors import ConfigError, MissingPathError
 from hyperofa.evaluate import tasks
 from hyperofa.evaluate.retrieval import embed
-from hyperofa.evaluate.tagging import FineTuneConfig
 from tests.tiny import tiny_bert
 from tests.unit.evaluate.conftest import save_assembled
+
+HW = TrainerConfig(progress=False)
+
+
+def task_config(name: str, raw) -> object:
+    """A task node as the entry point validates it (composed by its conf/eval yaml)."""
+    cfg = structured(EvalConfig, {name: {**raw, "task": name}}, "eval")
+    check_tree(cfg, "eval")
+    return getattr(cfg, name)
+
+
+def run_task(name: str, model_dir, raw: dict) -> dict:
+    return tasks.run_task(name, model_dir, task_config(name, raw), 0, HW)
+
 
 MINE = ["sr_t", "sr_b", "ner", "pos", "taxi1500", "embedded_pos"]
 TINY = {
@@ -20,7 +37,6 @@ TINY = {
     "batch_size": 4,
     "accumulate_grad_batches": 1,
     "max_length": 16,
-    "progress_bar": False,
 }
 
 
@@ -32,13 +48,12 @@ def write(path: Path, text: str) -> None:
 @pytest.mark.parametrize("name", MINE)
 def test_each_eval_yaml_validates_into_its_task_config(name, tmp_path):
     raw = OmegaConf.load(Path(CONF_DIR) / "eval" / f"{name}.yaml")
-    task = tasks.get_task(name)
-    assert raw.task == task.name == name
-    if "path" in task.config_class.__dataclass_fields__:
+    assert raw.task == tasks.get_task(name).name == name
+    if "path" in raw:
         assert OmegaConf.is_missing(raw, "path")  # data by path, required
         raw.path = str(tmp_path)
-    cfg = tasks.task_config(task, raw)
-    assert isinstance(cfg, task.config_class)
+    cfg = task_config(name, OmegaConf.to_container(raw))
+    assert cfg.task == name
     if name in ("ner", "pos"):  # paper values (DESIGN §3.5)
         ft = cfg.finetune
         assert (ft.epochs, ft.lr, ft.max_length, ft.batch_size * ft.accumulate_grad_batches) == (
@@ -71,13 +86,13 @@ def test_bad_values_name_their_key(tmp_path):
     with pytest.raises(ConfigError, match="eval.dancing"):
         tasks.get_task("dancing")
     with pytest.raises(ConfigError, match=r"eval\.ner\.finetune\.epochs"):
-        tasks.task_config(
-            tasks.get_task("ner"), {"path": str(tmp_path), "finetune": {"epochs": "ten"}}
-        )
-    with pytest.raises(ConfigError, match=r"eval\.ner\.path"):
-        tasks.task_config(tasks.get_task("ner"), {})
-    with pytest.raises(MissingPathError, match="lang:token<TAB>tag"):
-        tasks.task_config(tasks.get_task("ner"), {"path": str(tmp_path / "missing")})
+        task_config("ner", {"path": str(tmp_path), "finetune": {"epochs": "ten"}})
+    with pytest.raises(ConfigError, match=r"eval\.ner\.finetune\.lr"):
+        task_config("ner", {"path": str(tmp_path), "finetune": {"lr": 0.0}})
+    with pytest.raises(MissingPathError, match=r"eval\.ner\.path"):
+        tasks.check_task("ner", task_config("ner", {}))
+    with pytest.raises(MissingPathError, match="token<TAB>tag"):
+        tasks.check_task("ner", task_config("ner", {"path": str(tmp_path / "missing")}))
 
 
 def test_subset_is_seeded_and_keeps_order():
@@ -91,17 +106,13 @@ def test_sr_t_and_sr_b_run_end_to_end(model_dir, tmp_path):
     english = ["the cat runs", "a dog sees", "the big red dog", "a fast cat"]
     write(tmp_path / "t" / "tatoeba.kat-eng.kat", "\n".join(english) + "\n")
     write(tmp_path / "t" / "tatoeba.kat-eng.eng", "\n".join(english) + "\n")
-    out = tasks.run_task(
-        "sr_t", model_dir, {"path": str(tmp_path / "t"), "layer": 2, "ks": [1, 2]}, 0
-    )
+    out = run_task("sr_t", model_dir, {"path": str(tmp_path / "t"), "layer": 2, "ks": [1, 2]})
     assert out["per_language"]["kat"] == {"top1": 1.0, "top2": 1.0} == out["average"]
     write(tmp_path / "b" / "eng.txt", "".join(f"4000100{i}\t{t}\n" for i, t in enumerate(english)))
     write(
         tmp_path / "b" / "hun.txt", "".join(f"4000100{i}\t{t}\n" for i, t in enumerate(english[:3]))
     )
-    out = tasks.run_task(
-        "sr_b", model_dir, {"path": str(tmp_path / "b"), "max_sentences": 2, "layer": 1}, 0
-    )
+    out = run_task("sr_b", model_dir, {"path": str(tmp_path / "b"), "max_sentences": 2, "layer": 1})
     assert list(out["per_language"]) == ["hun"] and out["average"]["top1"] == 1.0
     assert out["sources"] == {"hun": ["hun.txt", "eng.txt"]}  # which Bible each side came from
 
@@ -110,7 +121,7 @@ def test_ner_pos_and_taxi1500_run_end_to_end(model_dir, tmp_path):
     ner = "xx:the\tO\nxx:cat\tB-PER\nxx:runs\tO\n\nxx:a\tO\nxx:dog\tB-LOC\n"
     for split, lang in [("train", "en"), ("dev", "en"), ("test", "en"), ("test", "de")]:
         write(tmp_path / "ner" / f"{split}-{lang}.tsv", ner)
-    out = tasks.run_task("ner", model_dir, {"path": str(tmp_path / "ner"), "finetune": TINY}, 0)
+    out = run_task("ner", model_dir, {"path": str(tmp_path / "ner"), "finetune": TINY})
     assert set(out["per_language"]) == {"de", "en"} and set(out["average"]) == {
         "f1",
         "precision",
@@ -120,16 +131,14 @@ def test_ner_pos_and_taxi1500_run_end_to_end(model_dir, tmp_path):
     for split in ("train", "dev", "test"):
         write(tmp_path / "ud" / "UD_English-X" / f"en_x-ud-{split}.conllu", conllu)
     write(tmp_path / "ud" / "UD_Indonesian-Y" / "id_y-ud-test.conllu", conllu)
-    out = tasks.run_task(
-        "pos", model_dir, {"path": str(tmp_path / "ud"), "languages": ["id"], "finetune": TINY}, 0
+    out = run_task(
+        "pos", model_dir, {"path": str(tmp_path / "ud"), "languages": ["id"], "finetune": TINY}
     )
     assert list(out["per_language"]) == ["id"] and "accuracy" in out["average"]
     rows = "1\tFaith\tthe dog\n2\tSin\ta cat\n"
     for split in ("train", "dev", "test"):
         write(tmp_path / "taxi" / "eng_data" / f"eng_{split}.tsv", rows)
-    out = tasks.run_task(
-        "taxi1500", model_dir, {"path": str(tmp_path / "taxi"), "finetune": TINY}, 0
-    )
+    out = run_task("taxi1500", model_dir, {"path": str(tmp_path / "taxi"), "finetune": TINY})
     assert list(out["per_language"]) == ["eng"] and set(out["average"]) == {"accuracy", "macro_f1"}
 
 
@@ -143,12 +152,12 @@ def test_fine_tune_config_defaults_are_the_ner_pos_paper_values():
     )
 
 
-def test_a_plain_transformers_dir_loads_like_its_assembled_form(tokenizer, tmp_path):
+def test_a_plain_transformers_dir_loads_like_its_full_rank_factorized_form(tokenizer, tmp_path):
     tiny_bert(len(tokenizer), hidden=16, seed=0).save_pretrained(tmp_path / "plain")
     tokenizer.save_pretrained(tmp_path / "plain")
-    save_assembled(tokenizer, tmp_path / "assembled", seed=0)  # the same source weights
+    save_assembled(tokenizer, tmp_path / "factorized", dim=16, seed=0)  # the same source weights
     texts = ["the cat runs", "a big dog"]
     vectors = [
-        embed(*tasks.load_encoder(tmp_path / d), texts, layer=2) for d in ("plain", "assembled")
+        embed(*tasks.load_encoder(tmp_path / d), texts, layer=2) for d in ("plain", "factorized")
     ]
     np.testing.assert_allclose(vectors[0], vectors[1], atol=1e-5)

@@ -8,6 +8,7 @@ from transformers import BertModel
 from hyperofa.errors import IncompatibleInputsError
 from hyperofa.factorize import factorize
 from hyperofa.models import MASKED_ENCODER, FactorizedForMaskedLM, assemble
+from hyperofa.models.build import target_bias
 from tests.tiny import tiny_bert
 from tests.unit.models.common import EXTRA, SOURCES, batch, logits, target_rows
 
@@ -80,3 +81,8 @@ def test_a_model_without_a_known_masked_lm_head_is_refused():
     base = BertModel(src.config)
     with pytest.raises(IncompatibleInputsError, match="BertModel: not a masked LM"):
         assemble(base, np.zeros((40, 16), np.float32), None, np.zeros(40, np.float32))
+
+
+def test_target_bias_copies_source_bias_for_shared_tokens():
+    b = target_bias(np.array([1.0, 2.0, 3.0], np.float32), np.array([2, -1, 0, -1]))
+    np.testing.assert_allclose(b, [3.0, 2.0, 1.0, 2.0])

@@ -4,9 +4,9 @@ import torch.nn.functional as F
 from transformers import BertConfig, XLMRobertaConfig
 from transformers.modeling_outputs import MaskedLMOutput
 
-from hyperofa.models import FactorizedConfig, FactorizedForMaskedLM, masked_lm_loss
+from hyperofa.models import FactorizedConfig, FactorizedForMaskedLM
 from tests.tiny import tiny_bert, tiny_xlmr
-from tests.unit.models.common import EXTRA, batch, factorized, target_rows
+from tests.unit.models.common import EXTRA, batch, factorized
 
 
 @pytest.mark.parametrize("make", [tiny_bert, tiny_xlmr])
@@ -24,21 +24,6 @@ def test_logits_equal_a_reference_built_from_the_source_pieces(make):
     dense = src.cls.predictions.transform.dense if hasattr(src, "cls") else src.lm_head.dense
     assert torch.equal(head.dense.weight, dense.weight)
 
-
-@pytest.mark.parametrize("make", [tiny_bert, tiny_xlmr])
-def test_logits_equal_the_old_assembled_model_to_the_bit(make):
-    legacy = pytest.importorskip("hyperofa.assemble.build")  # until assemble/ is retired
-    src = make(40)
-    rows, primitives, bias = target_rows(src, 4)
-    old = legacy.assemble(src, rows, primitives, bias)
-    new = factorized(src)
-    new.load_state_dict(old.state_dict(), strict=True)  # same weight names as before
-    ids, mask, labels = batch(40 + EXTRA)
-    with torch.no_grad():
-        assert torch.equal(new(ids, attention_mask=mask).logits, old(ids, mask)["logits"])
-        loss, masked = masked_lm_loss(new, ids, mask, labels)
-        before = old(ids, mask, labels)
-    assert torch.equal(masked, before["logits"]) and torch.equal(loss, before["loss"])
 
 
 @pytest.mark.parametrize(

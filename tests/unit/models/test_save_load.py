@@ -119,9 +119,10 @@ def test_load_refuses_a_dir_whose_weights_do_not_fit(tmp_path):
 
 
 def test_load_refuses_a_dir_of_the_old_assembled_format(tmp_path):
-    legacy = pytest.importorskip("hyperofa.assemble.build")
+    """The retired AssembledForMaskedLM saved a BERT config with a `hyperofa` section."""
     src = tiny_bert(40)
-    legacy.assemble(src, *target_rows(src, 4)).save_pretrained(tmp_path / "old")
+    src.config.hyperofa = {"num_primitives": 4, "head_activation": "gelu", "format": 1}
+    src.save_pretrained(tmp_path / "old")
     with pytest.raises(BadFileError, match="old AssembledForMaskedLM"):
         load(tmp_path / "old")
 
