@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from hyperofa.hypernet.config import HypernetConfig
+from hyperofa.config.hypernet import HypernetModelConfig as HypernetConfig
 from hyperofa.hypernet.data import Augmentation, LengthGroupedSampler, TokenWordSets, collate
 from hyperofa.hypernet.loss import hypernet_loss
 from hyperofa.hypernet.models import build_hypernet

@@ -1,6 +1,6 @@
 """CPU training-step time with MLM logits at masked positions only vs over every position.
 
-An e5-small-shaped assembled model (BERT, hidden 384, 12 layers, vocab 256k) with random weights,
+An e5-small-shaped BertForMaskedLM (BERT, hidden 384, 12 layers, vocab 256k) with random weights,
 batch 8 × 128, 15 % masking, the same batch and seed for both. A step is forward + backward (no
 optimizer: the same in both). DESIGN §3.4 expects ≳ 2.5×. The saving is the 256k-way output
 layer over the unmasked 85 % of positions; what both variants share (the encoder, much of it
@@ -13,16 +13,17 @@ import time
 
 import torch
 import torch.nn.functional as F
-from transformers import BertConfig
+from transformers import BertConfig, BertForMaskedLM
 
-from hyperofa.assemble.modeling import AssembledForMaskedLM, assembled_config
-from hyperofa.masking import IGNORE_INDEX, mask_tokens
+from hyperofa.masking import mask_tokens
+from hyperofa.models import masked_lm_loss
+from hyperofa.training import IGNORE_INDEX
 
 VOCAB, HIDDEN, LAYERS, HEADS, FF = 256_000, 384, 12, 12, 1536
 BATCH, LENGTH, STEPS, WARMUP = 8, 128, 3, 1
 
 
-def e5_small_shaped(seed: int = 0) -> AssembledForMaskedLM:
+def e5_small_shaped(seed: int = 0) -> BertForMaskedLM:
     torch.manual_seed(seed)
     source = BertConfig(
         vocab_size=VOCAB,
@@ -32,9 +33,7 @@ def e5_small_shaped(seed: int = 0) -> AssembledForMaskedLM:
         intermediate_size=FF,
         max_position_embeddings=512,
     )
-    model = AssembledForMaskedLM(assembled_config(source, VOCAB, None, "gelu"))
-    torch.nn.init.normal_(model.word_embeddings.weight, std=0.02)  # BERT's init, not N(0, 1)
-    return model.train()
+    return BertForMaskedLM(source).train()  # BERT's init: N(0, 0.02)
 
 
 def batch(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -47,16 +46,16 @@ def batch(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     return inputs, torch.ones_like(ids), labels
 
 
-def masked_only_loss(model: AssembledForMaskedLM, inputs, mask, labels) -> torch.Tensor:
-    return model(inputs, mask, labels)["loss"]
+def masked_only_loss(model: BertForMaskedLM, inputs, mask, labels) -> torch.Tensor:
+    return masked_lm_loss(model, inputs, mask, labels)[0]
 
 
-def full_logits_loss(model: AssembledForMaskedLM, inputs, mask, labels) -> torch.Tensor:
-    logits = model(inputs, mask)["logits"]  # [B, L, V]
+def full_logits_loss(model: BertForMaskedLM, inputs, mask, labels) -> torch.Tensor:
+    logits = model(input_ids=inputs, attention_mask=mask).logits  # [B, L, V]
     return F.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=IGNORE_INDEX)
 
 
-def seconds_per_step(model: AssembledForMaskedLM, loss_fn, data) -> tuple[float, float]:
+def seconds_per_step(model: BertForMaskedLM, loss_fn, data) -> tuple[float, float]:
     """(median seconds of a forward + backward, the loss)."""
     times, loss = [], torch.tensor(float("nan"))
     for i in range(WARMUP + STEPS):

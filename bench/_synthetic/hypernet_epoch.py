@@ -39,7 +39,8 @@ def _step(net, optimizer, batch, cfg) -> None:
 
 def epoch(inputs: InputPaths, work: Work, clock: Clock) -> dict:
     """Source tokens with matched words → their coordinates (D' = stages.INIT_DIM)."""
-    from hyperofa.hypernet.config import HypernetConfig, HypernetTrainConfig
+    from hyperofa.config.hypernet import HypernetModelConfig as HypernetConfig
+    from hyperofa.config.hypernet import HypernetTrainConfig
     from hyperofa.hypernet.data import (
         Augmentation,
         LengthGroupedSampler,

@@ -80,7 +80,7 @@ def word_vectors(inputs: InputPaths) -> WordVectors:
 
 
 def tokenizer(inputs: InputPaths, side: str):
-    from hyperofa.inputs import load_tokenizer
+    from hyperofa.stages.sources import load_tokenizer
 
     return load_tokenizer(getattr(inputs, f"{side}_tokenizer"), f"{side} tokenizer")
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import torch
 from hydra import compose, initialize_config_dir
+from hyperofa.assemble.modeling import AssembledForMaskedLM
 from omegaconf import OmegaConf
 
-from hyperofa.assemble.modeling import AssembledForMaskedLM
 from hyperofa.cli import CONF_DIR
 from hyperofa.pretrain.plot import read_metrics
 from tests.slow.test_pretrain_resume import child, write_inputs

@@ -31,7 +31,7 @@ torch.set_num_threads(1)  # the same float reductions in every process
 import pytorch_lightning as pl
 from transformers import AutoTokenizer
 
-from hyperofa.pretrain.config import PretrainConfig
+from hyperofa.config.pretrain import PretrainConfig
 from hyperofa.pretrain.train import build_trainer, pretrain
 
 

@@ -9,8 +9,8 @@ from hydra import compose, initialize_config_dir
 
 from hyperofa.cli import CONF_DIR
 from hyperofa.config import RunConfig, to_run_config
-from hyperofa.preflight import preflight
 from hyperofa.errors import BadFileError, EmptyInputError
+from hyperofa.preflight import preflight
 from hyperofa.wordvec.io import WordVectors, save_word_vectors
 
 

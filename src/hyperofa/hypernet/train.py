@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from hyperofa.artifacts import cache_key, write_json_atomic
 from hyperofa.config.hypernet import HypernetModelConfig, HypernetTrainConfig
+from hyperofa.config.rules import check_tree
 from hyperofa.config.training import TrainerConfig
 from hyperofa.errors import ConfigError, EmptyInputError, IncompatibleInputsError
 from hyperofa.hypernet.data import (
@@ -187,6 +188,8 @@ def train_hypernet(
     val loss. Resumes from `run_dir/checkpoints/last.ckpt` if present. `callbacks` are extra
     Lightning callbacks (e.g. for tests).
     """
+    check_tree(model_cfg, "hypernet.model")
+    check_tree(train_cfg, "hypernet.train")
     matched = validate_inputs(indptr, indices, word_vectors, targets, model_cfg)
     model_cfg = replace(model_cfg, output_dim=int(targets.shape[1]))
     run_dir = Path(run_dir)

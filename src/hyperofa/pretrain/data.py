@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from hyperofa.config.pretrain import PretrainConfig
+from hyperofa.config.rules import check_tree
 from hyperofa.corpus.texts import check_texts, clean_texts, load_texts
 from hyperofa.errors import ConfigError, EmptyInputError, IncompatibleInputsError
 
@@ -193,6 +194,7 @@ def prepare_data(
     model_config: Any, tokenizer: Any, train_texts: Any, val_texts: Any, cfg: PretrainConfig
 ) -> tuple[PackedBlocks, PackedBlocks, SpecialIds]:
     """Every input check, then packed train and held-out blocks; raises named errors only."""
+    check_tree(cfg, "pretrain")
     check_max_length(cfg.max_length, model_config)
     ids = SpecialIds.from_tokenizer(tokenizer)
     if ids.vocab_size > model_config.vocab_size:

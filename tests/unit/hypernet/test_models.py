@@ -4,7 +4,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from hyperofa.errors import ConfigError, IncompatibleInputsError
+from hyperofa.errors import IncompatibleInputsError
 from hyperofa.hypernet.data import TokenWordSets, collate
 from hyperofa.hypernet.models import (
     BiLSTMHypernet,

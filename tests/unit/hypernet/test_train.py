@@ -8,9 +8,9 @@ import pytorch_lightning as pl
 import torch
 
 from hyperofa.errors import ConfigError, EmptyInputError, IncompatibleInputsError
+from hyperofa.evaluate.intrinsic import intrinsic_scores
 from hyperofa.hypernet.data import LengthGroupedSampler, TokenWordSets, split_tokens
 from hyperofa.hypernet.loss import NonFiniteLossError
-from hyperofa.evaluate.intrinsic import intrinsic_scores
 from hyperofa.hypernet.train import predict, train_hypernet
 
 from .conftest import tiny_configs
@@ -120,7 +120,7 @@ def test_a_finished_run_is_reused_and_a_foreign_run_dir_refused(problem, tmp_pat
     assert again.metrics == first.metrics
     for k, v in first.model.state_dict().items():
         assert torch.equal(v, again.model.state_dict()[k])
-    with pytest.raises(IncompatibleInputsError, match="new run directory"):
+    with pytest.raises(IncompatibleInputsError, match="new run dir"):
         _train(problem, tmp_path, model_cfg, replace(train_cfg, lr=0.5))
 
 

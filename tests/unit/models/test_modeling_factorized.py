@@ -25,7 +25,6 @@ def test_logits_equal_a_reference_built_from_the_source_pieces(make):
     assert torch.equal(head.dense.weight, dense.weight)
 
 
-
 @pytest.mark.parametrize(
     ("make", "config_class"), [(tiny_bert, BertConfig), (tiny_xlmr, XLMRobertaConfig)]
 )

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hyperofa.assemble.build import assemble, source_embeddings
+from hyperofa.config.pretrain import PretrainConfig
 from hyperofa.factorize import factorize
-from hyperofa.pretrain.config import PretrainConfig
+from hyperofa.models import MASKED_ENCODER
 from tests.tiny import tiny_bert, unigram_tokenizer
 
 WORDS = {
@@ -80,10 +80,10 @@ def make_texts(repeats: int, seed: int = 0) -> dict[str, list[str]]:
 
 def save_assembled(path: Path, vocab_size: int, dim: int | None, seed: int = 0) -> Path:
     src = tiny_bert(vocab_size, hidden=32, seed=seed)
-    E = source_embeddings(src)
+    E = MASKED_ENCODER.source_embeddings(src)
     rows, primitives = (E, None) if dim is None else factorize(E, dim)
-    bias = src.get_output_embeddings().bias.detach().numpy()
-    assemble(src, rows, primitives, bias).save_pretrained(path)
+    bias = MASKED_ENCODER.output_bias(src)
+    MASKED_ENCODER.save(MASKED_ENCODER.assemble(src, rows, primitives, bias), None, path)
     return path
 
 

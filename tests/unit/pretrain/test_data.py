@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 import torch
+from hyperofa.config.pretrain import PretrainConfig
 from transformers import BertConfig, XLMRobertaConfig
 
 from hyperofa.errors import ConfigError, IncompatibleInputsError
-from hyperofa.pretrain.config import PretrainConfig
 from hyperofa.pretrain.data import (
     SpecialIds,
     check_max_length,

@@ -1,20 +1,11 @@
-import random
-
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from hyperofa.assemble.modeling import AssembledForMaskedLM
+from hyperofa.models import MASKED_ENCODER, masked_lm_loss
 from hyperofa.pretrain.data import SpecialIds, pack_corpus
 from hyperofa.pretrain.datamodule import MaskedBlocks
-from hyperofa.pretrain.module import (
-    MLMModule,
-    decay_groups,
-    rng_state,
-    set_rng_state,
-    warmup_linear_decay,
-)
+from hyperofa.pretrain.module import MLMModule, decay_groups
 from tests.unit.pretrain.conftest import make_texts, tiny_config
 
 
@@ -27,27 +18,27 @@ def _batch(tokenizer, n=6, seed=0):
 
 @pytest.mark.parametrize("kind", ["plain", "factorized"])
 def test_logits_at_masked_positions_give_the_full_logits_loss(model_dirs, tokenizer, kind):
-    model = AssembledForMaskedLM.from_pretrained(model_dirs[kind])
+    model = MASKED_ENCODER.load(model_dirs[kind])
     batch = _batch(tokenizer)
     labels = batch["labels"]
     selected = labels != -100
     with torch.no_grad():
-        part = model(batch["input_ids"], batch["attention_mask"], labels)
-        full = model(batch["input_ids"], batch["attention_mask"])["logits"]  # [B, L, V]
-    assert part["logits"].shape == (int(selected.sum()), len(tokenizer))
-    torch.testing.assert_close(part["logits"], full[selected])
+        loss, part = masked_lm_loss(model, batch["input_ids"], batch["attention_mask"], labels)
+        full = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    assert part.shape == (int(selected.sum()), len(tokenizer))
+    torch.testing.assert_close(part, full[selected])
     reference = F.cross_entropy(full.flatten(0, 1), labels.flatten(), ignore_index=-100)
-    torch.testing.assert_close(part["loss"], reference)
+    torch.testing.assert_close(loss, reference)
 
 
 def test_validation_losses_per_language_equal_a_brute_force_mean(model_dirs, tokenizer):
-    model = AssembledForMaskedLM.from_pretrained(model_dirs["plain"])
-    module = MLMModule(model, tiny_config(), ["aaa", "bbb", "ccc"])
+    model = MASKED_ENCODER.load(model_dirs["plain"])
+    module = MLMModule(model, MASKED_ENCODER, tiny_config(), ["aaa", "bbb", "ccc"])
     batch = _batch(tokenizer, n=9)
     module.on_validation_epoch_start()
     with torch.no_grad():
         module.validation_step(batch, 0)
-        full = model(batch["input_ids"], batch["attention_mask"])["logits"]
+        full = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
     token_loss = F.cross_entropy(
         full.transpose(1, 2), batch["labels"], ignore_index=-100, reduction="none"
     )
@@ -59,25 +50,9 @@ def test_validation_losses_per_language_equal_a_brute_force_mean(model_dirs, tok
         torch.testing.assert_close(got, want, atol=1e-6, rtol=1e-6)
 
 
-def test_warmup_then_linear_decay_never_runs_at_zero():
-    lrs = [warmup_linear_decay(s, 3, 10) for s in range(10)]
-    assert lrs[:4] == [0.25, 0.5, 0.75, 1.0]
-    assert all(a > b for a, b in zip(lrs[3:], lrs[4:], strict=False))
-    assert lrs[-1] == pytest.approx(1 / 7)
-    assert warmup_linear_decay(0, 0, 4) == 1.0
-
-
 def test_biases_and_norms_are_not_decayed(model_dirs):
-    model = AssembledForMaskedLM.from_pretrained(model_dirs["factorized"])
+    model = MASKED_ENCODER.load(model_dirs["factorized"])
     decayed, plain = decay_groups(model, 0.01)
     assert model.bias in [p for p in plain["params"]] and plain["weight_decay"] == 0.0
-    assert model.word_embeddings.coordinates.weight in decayed["params"]
+    assert model.get_input_embeddings().coordinates.weight in decayed["params"]
     assert len(decayed["params"]) + len(plain["params"]) == len(list(model.parameters()))
-
-
-def test_rng_state_round_trips():
-    state = rng_state()
-    a = (random.random(), np.random.rand(), torch.rand(1))
-    set_rng_state(state)
-    b = (random.random(), np.random.rand(), torch.rand(1))
-    assert a[:2] == b[:2] and torch.equal(a[2], b[2])

@@ -1,25 +1,26 @@
 import json
-from functools import partial
 
 import numpy as np
 import pytest
 import torch
 from transformers import AutoTokenizer
 
-from hyperofa.assemble.modeling import AssembledForMaskedLM
+from hyperofa.config.training import TrainerConfig
 from hyperofa.errors import ConfigError, EmptyInputError, IncompatibleInputsError
+from hyperofa.models import MASKED_ENCODER
+from hyperofa.models.heads import output_bias
 from hyperofa.pretrain.plot import read_metrics
-from hyperofa.pretrain.train import build_trainer, pretrain
+from hyperofa.pretrain.train import pretrain
 from tests.tiny import unigram_tokenizer
 from tests.unit.pretrain.conftest import make_texts, tiny_config
 
-QUIET = partial(build_trainer, progress=False)
+QUIET = TrainerConfig(progress=False)
 
 
 def _run(model_dir, tokenizer, run_dir, cfg, train=None, val=None):
     train = make_texts(30) if train is None else train
     val = make_texts(4, seed=1) if val is None else val
-    return pretrain(model_dir, tokenizer, train, val, cfg, run_dir, trainer=QUIET)
+    return pretrain(model_dir, tokenizer, train, val, cfg, run_dir, hw=QUIET)
 
 
 @pytest.fixture(scope="module")
@@ -44,14 +45,14 @@ def test_loss_goes_down_on_repetitive_text(model_dirs, tokenizer, tmp_path, kind
 
 def test_the_saved_model_reloads_with_the_trained_weights_and_logits(finished, tokenizer):
     run_dir, _, result = finished
-    trained = AssembledForMaskedLM.from_pretrained(run_dir / "model")  # the architecture, refilled:
+    trained = MASKED_ENCODER.load(run_dir / "model")  # the architecture, refilled:
     state = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]
     trained.load_state_dict({k.removeprefix("model."): v for k, v in state.items()})
-    reloaded = AssembledForMaskedLM.from_pretrained(result["model_dir"])
+    reloaded = MASKED_ENCODER.load(result["model_dir"])
     ids = tokenizer(["the cat sat on the mat", "la pluie tombe"], padding=True, return_tensors="pt")
     with torch.no_grad():
-        a = trained(ids["input_ids"], ids["attention_mask"])["logits"]
-        b = reloaded(ids["input_ids"], ids["attention_mask"])["logits"]
+        a = trained(input_ids=ids["input_ids"], attention_mask=ids["attention_mask"]).logits
+        b = reloaded(input_ids=ids["input_ids"], attention_mask=ids["attention_mask"]).logits
     assert torch.equal(a, b)
     assert len(AutoTokenizer.from_pretrained(result["model_dir"])) == len(tokenizer)
     assert (run_dir / "loss.png").stat().st_size > 0
@@ -112,12 +113,8 @@ def test_bad_input_fails_before_training_with_a_named_error(
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_bf16_mixed_on_one_gpu_trains_and_saves_an_fp32_model(model_dirs, tokenizer, tmp_path):
-    gpu = partial(
-        build_trainer,
-        accelerator="gpu",
-        precision="bf16-mixed",
-        deterministic=False,
-        progress=False,
+    gpu = TrainerConfig(
+        accelerator="gpu", precision="bf16-mixed", deterministic=False, progress=False
     )
     result = pretrain(
         model_dirs["plain"],
@@ -126,8 +123,8 @@ def test_bf16_mixed_on_one_gpu_trains_and_saves_an_fp32_model(model_dirs, tokeni
         make_texts(4, seed=1),
         tiny_config(),
         tmp_path,
-        trainer=gpu,
+        hw=gpu,
     )
     assert result["steps"] == 6 and np.isfinite(result["val_loss_after"])
-    model = AssembledForMaskedLM.from_pretrained(result["model_dir"])
-    assert model.bias.dtype == torch.float32
+    model = MASKED_ENCODER.load(result["model_dir"])
+    assert output_bias(model).dtype == torch.float32
