@@ -55,8 +55,9 @@ def test_bad_config_values_and_paths(tmp_path, tiny_overrides, override, error, 
     if override.startswith("+eval.pos"):
         override = f"eval=[step0,pos] {override[1:]}"
     stages = "stages=[match,factorize,copy,initialize,assemble,pretrain,evaluate]"
+    fits = "pretrain.max_length=48"  # the tiny model has 64 positions
     with pytest.raises(error, match=message):
-        _run(tmp_path, [*tiny_overrides, stages, *override.split()])
+        _run(tmp_path, [*tiny_overrides, stages, fits, *override.split()])
     _assert_no_artifact()
 
 

@@ -34,11 +34,12 @@ def test_hyperofa_trains_once_and_reports_intrinsic_scores(tmp_path, tiny_overri
     for name in ("hyperofa", "ofa", "random"):
         assert -1 <= m[f"intrinsic_cosine_{name}"] <= 1 and m[f"intrinsic_l1_{name}"] > 0
     assert np.isfinite(m["mlm_loss_heldout"])
-    runs = list((cache_root() / "hypernet").iterdir())
+    runs = sorted(p for p in (cache_root() / "hypernet").iterdir() if p.is_dir())
     assert len(runs) == 1 and (runs[0] / "result.json").exists()
+    assert (runs[0] / "checkpoints" / "best.ckpt").exists() and (runs[0] / "csv").is_dir()
     # another seed for the rest of the run reuses the trained hypernet
     pipeline.run(compose_run([*overrides, "seed=7"], tmp_path / "b"))
-    assert list((cache_root() / "hypernet").iterdir()) == runs
+    assert sorted(p for p in (cache_root() / "hypernet").iterdir() if p.is_dir()) == runs
 
 
 def test_word_vector_dim_must_match_the_hypernet_input(tmp_path, tiny_overrides):

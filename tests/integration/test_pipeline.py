@@ -8,7 +8,7 @@ from hyperofa import pipeline
 from hyperofa.artifacts import load_artifact
 from hyperofa.init.provenance import Provenance
 from hyperofa.paths import cache_root
-from hyperofa.stages import load_initialization
+from hyperofa.stages.initialize import load as load_initialization
 
 from .conftest import compose_run
 
@@ -36,7 +36,8 @@ def test_random_and_ofa_end_to_end_on_tiny_inputs(tmp_path, tiny_overrides, dim)
         assert source_row["initializer"] == "source" and row["initializer"] == init
         counts = row["counts"]
         art = load_artifact("initialize", Path(res["artifacts"]["initialize"]))
-        rows, primitives, provenance = load_initialization(art)
+        loaded = load_initialization(art)
+        rows, primitives, provenance = loaded.rows, loaded.primitives, loaded.provenance
         assert sum(counts.values()) == len(rows) == len(provenance)
         assert rows.shape[1] == (32 if dim is None else dim)
         assert (primitives is None) == (dim is None)
@@ -65,7 +66,7 @@ def test_same_seed_same_coordinates_different_seed_different(tmp_path, tiny_over
         )
         res = pipeline.run(run)
         art = load_artifact("initialize", Path(res["artifacts"]["initialize"]))
-        return load_initialization(art)[0]
+        return load_initialization(art).rows
 
     a = coords(1, "a")
     import shutil

@@ -34,7 +34,6 @@ TINY_POS = [
     "eval.pos.finetune.batch_size=2",
     "eval.pos.finetune.accumulate_grad_batches=1",
     "eval.pos.finetune.max_length=16",
-    "eval.pos.finetune.progress_bar=false",
 ]
 
 
@@ -92,16 +91,16 @@ def test_pretrain_then_downstream_task_on_the_final_model(tmp_path, tiny_overrid
 
 
 def test_wandb_offline_runs_land_in_the_job_dir_with_group_and_tags(tmp_path, tiny_overrides):
-    from hyperofa.tracking import summary_metrics, tracking_tags
+    from hyperofa.tracking import job_tracking, summary_metrics
 
     overrides = [*tiny_overrides, "initializer=random", "logger=wandb", "logger.group=sweep-1"]
     run_dir = tmp_path / "run"
     run = compose_run(overrides, run_dir)
     result = pipeline.run(run)
     assert len(list((run_dir / "wandb").glob("offline-run-*/run-*.wandb"))) == 1
-    tags = tracking_tags(run)
-    assert tags["group"] == "sweep-1"
-    assert tags["tags"] == ["initializer:random", "model:e5_small", "dim:full", "langset:demo30"]
+    tracking = job_tracking(run)
+    assert tracking.cfg.group == "sweep-1" and tracking.run_dir == run_dir
+    assert tracking.tags == ("initializer:random", "model:e5_small", "dim:full", "langset:demo30")
     flat = summary_metrics(result["rows"])
     assert flat["step0/mlm_loss_heldout"] == result["rows"][1]["metrics"]["mlm_loss_heldout"]
     assert flat["source/mlm_loss_heldout"] == result["rows"][0]["metrics"]["mlm_loss_heldout"]

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Run by a fresh interpreter: pretrain() with the settings in the JSON file given as argv[1].
 CHILD = """
-import functools, json, sys, time
+import json, sys, time
 from pathlib import Path
 
 import torch
@@ -32,7 +32,8 @@ import pytorch_lightning as pl
 from transformers import AutoTokenizer
 
 from hyperofa.config.pretrain import PretrainConfig
-from hyperofa.pretrain.train import build_trainer, pretrain
+from hyperofa.config.training import TrainerConfig
+from hyperofa.pretrain.train import pretrain
 
 
 class Slow(pl.Callback):
@@ -46,10 +47,10 @@ class Slow(pl.Callback):
 def main():
     spec = json.loads(Path(sys.argv[1]).read_text())
     texts = json.loads(Path(spec["texts"]).read_text())
-    trainer = functools.partial(build_trainer, **{**spec.get("trainer", {}), "progress": False})
+    hw = TrainerConfig(**{**spec.get("trainer", {}), "progress": False})
     result = pretrain(
         Path(spec["model"]), AutoTokenizer.from_pretrained(spec["tokenizer"]), texts["train"],
-        texts["val"], PretrainConfig(**spec["cfg"]), Path(spec["run_dir"]), trainer=trainer,
+        texts["val"], PretrainConfig(**spec["cfg"]), Path(spec["run_dir"]), hw=hw,
         callbacks=[Slow(spec["sleep"])] if spec.get("sleep") else [],
     )
     if result:
@@ -92,7 +93,8 @@ def write_inputs(tmp: Path) -> dict:
 def child(tmp: Path, spec: dict, name: str) -> subprocess.Popen:
     path = tmp / f"{name}.json"
     path.write_text(json.dumps(spec))
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "WANDB_MODE": "offline"}
+    path_ = f"{ROOT / 'src'}{os.pathsep}{ROOT}"  # this checkout's code, not an installed copy
+    env = {**os.environ, "PYTHONPATH": path_, "WANDB_MODE": "offline"}
     return subprocess.Popen(
         [sys.executable, str(tmp / "child.py"), str(path)],
         cwd=tmp,

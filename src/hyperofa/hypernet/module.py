@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -32,7 +33,9 @@ class HypernetModule(pl.LightningModule):
     ):
         super().__init__()
         self.net, self.train_cfg = net, train_cfg
-        self.save_hyperparameters({"model": asdict(model_cfg), "train": asdict(train_cfg)})
+        # as plain JSON values: checkpoints load with weights_only, which refuses enum objects
+        config = {"model": asdict(model_cfg), "train": asdict(train_cfg)}
+        self.save_hyperparameters(json.loads(json.dumps(config)))
         self.samples_seen = 0  # this process only; for throughput
 
     def forward(self, word_ids: Tensor, lengths: Tensor) -> Tensor:

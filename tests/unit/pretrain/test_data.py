@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 import torch
-from hyperofa.config.pretrain import PretrainConfig
 from transformers import BertConfig, XLMRobertaConfig
 
+from hyperofa.config.pretrain import PretrainConfig
 from hyperofa.errors import ConfigError, IncompatibleInputsError
 from hyperofa.pretrain.data import (
     SpecialIds,
