@@ -23,8 +23,9 @@ import numpy as np
 from torch import Tensor
 from transformers import AutoModelForMaskedLM, PreTrainedModel
 
+import hyperofa.models.build as build
+import hyperofa.models.heads as heads
 from hyperofa.errors import BadFileError, MissingPathError, require_path
-from hyperofa.models import build, heads
 from hyperofa.models.modeling_factorized import MODEL_TYPE, FactorizedForMaskedLM
 from hyperofa.training import IGNORE_INDEX
 

@@ -13,9 +13,9 @@ import torch
 from transformers import AutoTokenizer, PreTrainedModel
 from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING
 
+import hyperofa.models.heads as heads
 from hyperofa.artifacts import atomic_dir
 from hyperofa.errors import BadFileError, ConfigError, IncompatibleInputsError, MissingPathError
-from hyperofa.models import heads
 from hyperofa.models.build import base_state, build_native
 from hyperofa.models.family import MASKED_ENCODER, read_config
 from hyperofa.models.modeling_factorized import MODEL_TYPE

@@ -1,8 +1,11 @@
 import numpy as np
 
-from hyperofa.init import ofa, random
+from hyperofa.config.initializers import OFAConfig
+from hyperofa.init import ofa
 from hyperofa.init.base import InitInputs, initialize
+from hyperofa.init.ofa import OFAInitializer
 from hyperofa.init.provenance import Provenance
+from hyperofa.init.random import RandomInitializer
 from hyperofa.vocab.copy import CopyKind, CopyMap
 
 
@@ -45,7 +48,7 @@ def _ofa_brute_force(inp, token_ids, top_k, temperature):
 def test_ofa_equals_dense_numpy_brute_force():
     inp = _inputs()
     todo = np.flatnonzero(inp.target_has_vector)
-    got = ofa.build(top_k=4, temperature=0.1, use_gpu=False).fill(inp, todo)
+    got = OFAInitializer(OFAConfig(top_k=4, temperature=0.1, use_gpu=False)).fill(inp, todo)
     np.testing.assert_allclose(got, _ofa_brute_force(inp, todo, 4, 0.1), rtol=1e-4, atol=1e-5)
 
 
@@ -56,7 +59,9 @@ def test_ofa_weights_are_convex_and_peaked_at_low_temperature():
     assert np.all(w >= 0) and w[0, 0] > 0.98 and np.allclose(w[1], 1 / 3)
     # a convex combination stays inside the hull of its neighbours
     inp = _inputs()
-    rows = ofa.build(top_k=3, temperature=1.0, use_gpu=False).fill(inp, np.arange(5))
+    rows = OFAInitializer(OFAConfig(top_k=3, temperature=1.0, use_gpu=False)).fill(
+        inp, np.arange(5)
+    )
     assert np.all(rows <= inp.source_rows.max(0) + 1e-5) and np.all(
         rows >= inp.source_rows.min(0) - 1e-5
     )
@@ -64,7 +69,7 @@ def test_ofa_weights_are_convex_and_peaked_at_low_temperature():
 
 def test_initialize_copies_then_fills_then_random_and_counts_sum():
     inp = _inputs()
-    for init in (random.build(), ofa.build(use_gpu=False)):
+    for init in (RandomInitializer(), OFAInitializer(OFAConfig(use_gpu=False))):
         res = initialize(init, inp)
         assert sum(res.counts().values()) == inp.num_target
         np.testing.assert_array_equal(res.rows[3:10], inp.source_rows[10:17])
@@ -80,9 +85,9 @@ def test_initialize_copies_then_fills_then_random_and_counts_sum():
 def test_random_rows_follow_source_statistics_and_seed():
     inp = _inputs(n_src=4000, n_tgt=5000)
     inp.copy = CopyMap(np.full(5000, -1), np.zeros(5000, dtype=np.int8))
-    a = initialize(random.build(), inp).rows
+    a = initialize(RandomInitializer(), inp).rows
     np.testing.assert_allclose(a.mean(0), inp.source_rows.mean(0), atol=0.15)
     np.testing.assert_allclose(a.std(0), inp.source_rows.std(0), rtol=0.05)
-    assert np.array_equal(a, initialize(random.build(), inp).rows)  # same seed, same rows
+    assert np.array_equal(a, initialize(RandomInitializer(), inp).rows)  # same seed, same rows
     inp.seed = 1
-    assert not np.array_equal(a, initialize(random.build(), inp).rows)
+    assert not np.array_equal(a, initialize(RandomInitializer(), inp).rows)
