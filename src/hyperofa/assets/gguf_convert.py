@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import gc
+import importlib.util
 import logging
 import time
 from collections.abc import Mapping
@@ -23,7 +24,7 @@ from hyperofa.artifacts import atomic_dir
 from hyperofa.errors import ConfigError, IncompatibleInputsError, MissingPathError
 
 log = logging.getLogger(__name__)
-INSTALL_GGUF = "pip install gguf (make install-decoder)"
+INSTALL_GGUF = "make install-decoder, or: pip install gguf accelerate"
 
 
 def causal_lm_losses(
@@ -146,10 +147,9 @@ def load_gguf(gguf_path: Path):
     """(model in fp32, tokenizer) from a GGUF file via transformers' `gguf_file=`."""
     if not gguf_path.is_file():
         raise MissingPathError("GGUF model", gguf_path, "a .gguf file")
-    try:
-        import gguf  # noqa: F401  (transformers needs it; fail early with the install hint)
-    except ModuleNotFoundError:
-        raise MissingPathError("package gguf", "gguf", INSTALL_GGUF) from None
+    for package in ("gguf", "accelerate"):  # transformers' GGUF loader needs both
+        if importlib.util.find_spec(package) is None:
+            raise MissingPathError(f"package {package}", package, INSTALL_GGUF)
     kwargs = {"gguf_file": gguf_path.name}
     tokenizer = AutoTokenizer.from_pretrained(gguf_path.parent, **kwargs)
     model = AutoModelForCausalLM.from_pretrained(gguf_path.parent, dtype=torch.float32, **kwargs)

@@ -86,7 +86,8 @@ def test_a_changed_chunk_fails_the_join_and_builds_nothing(tmp_path, monkeypatch
 
 
 def test_decoder_model_converts_once_with_licence_and_counts(tmp_path, monkeypatch):
-    pytest.importorskip("gguf", reason="the `decoder` extra is not installed")
+    for needed in ("gguf", "accelerate"):
+        pytest.importorskip(needed, reason="the `decoder` extra is not installed")
     from tests.unit.assets.gemma_tiny import BYTE_TEXTS, TEXTS, tiny_model, write_tiny_gguf
 
     gguf_path = write_tiny_gguf(tiny_model(), tmp_path / "tiny.gguf")

@@ -15,7 +15,10 @@ from hyperofa.assets import gguf_convert
 from hyperofa.errors import ConfigError, IncompatibleInputsError, MissingPathError
 from tests.unit.assets.gemma_tiny import BYTE_TEXTS, PIECES, TEXTS, tiny_model, write_tiny_gguf
 
-pytest.importorskip("gguf", reason="the `decoder` extra (make install-decoder) is not installed")
+for _needed in ("gguf", "accelerate"):
+    pytest.importorskip(
+        _needed, reason="the `decoder` extra (make install-decoder) is not installed"
+    )
 
 
 @pytest.fixture(scope="module")
