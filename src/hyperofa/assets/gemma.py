@@ -20,7 +20,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hyperofa.artifacts import cached_stage, checksums, verify_checksums
+from hyperofa.artifacts import cached_stage, checksums, file_sha256, verify_checksums
 from hyperofa.assets.chunks import ShippedFile, join_parts, shipped_file
 from hyperofa.errors import BadFileError
 from hyperofa.paths import assets_root
@@ -126,8 +126,11 @@ def greedy_continuation(model_dir: Path, prompt: str = PROMPT, tokens: int = 16)
 
 
 def _licence_counts(tmp: Path) -> dict[str, object]:
+    """Copy the bundled licence beside the model (checked against its RECORD); manifest entry."""
     licence = gemma_licence()
     shutil.copyfile(licence.path, tmp / LICENCE_FILE)
+    if file_sha256(tmp / LICENCE_FILE) != licence.sha256:
+        raise BadFileError(licence.path, f"sha256 differs from {PACKAGE} {VERSION}'s RECORD")
     return {
         "name": LICENCE_NAME,
         "url": LICENCE_URL,

