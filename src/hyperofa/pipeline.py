@@ -44,20 +44,14 @@ def _init_inputs(
     run: RunConfig, src: Sources, tgt_tok, tgt_key: str, source_rows: np.ndarray, rows_key: str
 ) -> InitInputs:
     wv_key = src.word_vectors_key
-    s_map, s_vec, s_has = stages.load_match(
+    s_map = stages.load_match(
         stages.match_stage(src.tokenizer, src.tokenizer_key, src.word_vectors, wv_key)
     )
-    t_map, t_vec, t_has = stages.load_match(
-        stages.match_stage(tgt_tok, tgt_key, src.word_vectors, wv_key)
-    )
+    t_map = stages.load_match(stages.match_stage(tgt_tok, tgt_key, src.word_vectors, wv_key))
     copy = stages.load_copy(stages.copy_stage(src.tokenizer, src.tokenizer_key, tgt_tok, tgt_key))
     return InitInputs(
         source_rows=source_rows,
         copy=copy,
-        source_vectors=s_vec,
-        source_has_vector=s_has,
-        target_vectors=t_vec,
-        target_has_vector=t_has,
         seed=run.seed,
         source_words=s_map,
         target_words=t_map,

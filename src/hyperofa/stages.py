@@ -16,7 +16,7 @@ from safetensors.numpy import load_file, save_file
 from hyperofa.artifacts import Artifact, cached_stage, write_json_atomic
 from hyperofa.factorize import factorize, relative_error
 from hyperofa.init.base import InitResult
-from hyperofa.match import TokenWordMap, build_token_word_map, token_vectors, tokenizer_encoders
+from hyperofa.match import TokenWordMap, build_token_word_map, tokenizer_encoder
 from hyperofa.paths import cache_root
 from hyperofa.vocab.copy import CopyMap, overlapping_tokens, special_ids
 from hyperofa.vocab.standardize import vocab_list
@@ -43,17 +43,14 @@ def _load_npy(path: Path) -> np.ndarray:
 
 
 def match_stage(tokenizer, tokenizer_key: str, wv: WordVectors, wv_key: str) -> Artifact:
-    """Token→word CSR map and token vectors in word space for every id of `tokenizer`."""
+    """Token→word CSR map, with each pair's multiplicity, for every id of `tokenizer`."""
 
     def build(tmp: Path) -> dict:
         words = [split_key(k)[1] for k in wv.keys]
-        encode, encode_internal = tokenizer_encoders(tokenizer)  # WordPiece: `$` words continue
-        twm = build_token_word_map(words, encode, len(tokenizer), encode_internal=encode_internal)
-        vectors, has = token_vectors(twm, wv.vectors)
+        twm = build_token_word_map(words, tokenizer_encoder(tokenizer), len(tokenizer))
         np.save(tmp / "indptr.npy", twm.indptr)
         np.save(tmp / "indices.npy", twm.indices)
-        np.save(tmp / "token_vectors.npy", vectors)
-        np.save(tmp / "has_vector.npy", has)
+        np.save(tmp / "multiplicity.npy", twm.multiplicity)
         counts = twm.counts()
         log.info(
             "match: %s tokens, %s covered (%.1f%%), %s token-word pairs",
@@ -64,14 +61,20 @@ def match_stage(tokenizer, tokenizer_key: str, wv: WordVectors, wv_key: str) -> 
         )
         return counts
 
+    # version 2: the public code's `$` forms, multiplicities, no token vectors (a new key, so an
+    # artifact of version 1 is never reused)
     return cached_stage(
-        cache_root(), "match", {}, {"tokenizer": tokenizer_key, "word_vectors": wv_key}, build
+        cache_root(),
+        "match",
+        {"version": 2},
+        {"tokenizer": tokenizer_key, "word_vectors": wv_key},
+        build,
     )
 
 
-def load_match(art: Artifact) -> tuple[TokenWordMap, np.ndarray, np.ndarray]:
-    twm = TokenWordMap(_load_npy(art.path / "indptr.npy"), _load_npy(art.path / "indices.npy"))
-    return twm, _load_npy(art.path / "token_vectors.npy"), _load_npy(art.path / "has_vector.npy")
+def load_match(art: Artifact) -> TokenWordMap:
+    files = ("indptr.npy", "indices.npy", "multiplicity.npy")
+    return TokenWordMap(*(_load_npy(art.path / f) for f in files))
 
 
 # --- factorize ---------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """The initializer interface and the steps every initializer shares.
 
 Every initializer fills the target rows the same way (DESIGN §3.3): all rows start random
-(source mean/std per dimension), the method writes the rows of target tokens that have a vector in
-word space, then tokens shared with the source vocabulary are copied over. Only the middle step
-differs, so an initializer is a function `fill(inputs, token_ids) -> rows`.
+(source mean/std per dimension), the method writes the rows of target tokens that matched words,
+then tokens shared with the source vocabulary are copied over. Only the middle step differs, so
+an initializer is a function `fill(inputs, token_ids) -> rows`.
 """
 
 from __future__ import annotations
@@ -31,21 +31,16 @@ _KIND_TO_PROVENANCE = {
 class InitInputs:
     """What an initializer may use. Rows are coordinates F when factorized, else embeddings E.
 
-    source_rows: float32 (V_s, k); copy: target→source map; *_vectors: float32 (V, d) token
-    vectors in word space with has_* masks (V,); *_words: token→word CSR maps; word_vectors: the
-    word-vector table (N, d).
+    source_rows: float32 (V_s, k); copy: target→source map; *_words: token→word CSR maps (with
+    multiplicities) of each tokenizer; word_vectors: the word-vector table (N, d).
     """
 
     source_rows: np.ndarray
     copy: CopyMap
-    source_vectors: np.ndarray
-    source_has_vector: np.ndarray
-    target_vectors: np.ndarray
-    target_has_vector: np.ndarray
+    source_words: TokenWordMap
+    target_words: TokenWordMap
+    word_vectors: np.ndarray
     seed: int = 0
-    source_words: TokenWordMap | None = None
-    target_words: TokenWordMap | None = None
-    word_vectors: np.ndarray | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -64,7 +59,7 @@ class InitResult:
 
 
 class Initializer(Protocol):
-    """Fills the rows of `token_ids` (target tokens with a word-space vector, not copied)."""
+    """Fills the rows of `token_ids` (target tokens with matched words, not copied)."""
 
     name: str
 
@@ -84,7 +79,7 @@ def initialize(initializer: Initializer, inputs: InitInputs) -> InitResult:
     rows = random_rows(inputs.source_rows, inputs.num_target, rng)
     provenance = np.full(inputs.num_target, Provenance.RANDOM, dtype=np.int8)
     copied = inputs.copy.kind != CopyKind.NONE
-    todo = np.flatnonzero(inputs.target_has_vector & ~copied)
+    todo = np.flatnonzero(inputs.target_words.covered() & ~copied)
     if len(todo):
         filled = initializer.fill(inputs, todo)
         if filled is not None:

@@ -34,15 +34,9 @@ def intrinsic_comparison(
     """Cosine and normalized L1 of predicted vs true source rows on held-out source tokens, for
     hyperofa, for ofa (those tokens removed from its candidates) and for random rows."""
     true = inputs.source_rows[test_ids]
-    held_out = dataclasses.replace(
-        inputs,
-        source_has_vector=inputs.source_has_vector.copy(),
-        target_vectors=inputs.source_vectors,
-    )
-    held_out.source_has_vector[test_ids] = False
     predictions = {
         "hyperofa": hyperofa_rows,
-        "ofa": ofa.fill(held_out, test_ids),
+        "ofa": ofa.predict(inputs, inputs.source_words, test_ids, excluded=test_ids),
         "random": random_rows(
             inputs.source_rows, len(test_ids), np.random.default_rng(inputs.seed)
         ),

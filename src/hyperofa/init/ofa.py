@@ -1,8 +1,22 @@
 """`ofa`: a convex combination of the source rows of the most similar source tokens.
 
-For each target token, cosine similarity in word space to every source token that has a vector;
-the top-k neighbours are weighted by softmax(sim / T) (OFA: k = 10, T = 0.1). faiss does the
-search (inner product on L2-normalized vectors), so no dense V_t × V_s matrix is ever built.
+As the public OFA code does it (cisnlp/ofa `ofa/utils.py::create_target_embeddings`, DESIGN §3.3):
+a token's vector in word space is the mean of its words' vectors over the multiset of
+(word, surface form) matches (`word_weighting: set` averages the de-duplicated words instead);
+each target token's top-k source tokens by cosine similarity are weighted by softmax(sim / T) over
+those k only (k = 10, T = 0.1) and their rows averaged with those weights.
+
+What we do where the public code leaves a choice to its tools:
+- Candidates are all source tokens, as there: a token without words has a zero vector, hence
+  similarity 0 (sklearn's `cosine_similarity`), and can be picked when fewer than k others beat 0.
+- Similarity is float64, as the public code's (dense float64 vectors, sklearn): faiss searches the
+  float32 vectors for the top k + `RESCORE_MARGIN`, whose cosines are then recomputed in float64,
+  so float32 rounding cannot reorder neighbours.
+- Ties at the k-th place (equal float64 similarity, e.g. two source tokens matched by exactly the
+  same words): the lower source id is taken. The public code takes whichever `np.argpartition`
+  leaves there (introselect order over the whole row, not specified), so such rows may differ;
+  `tests/unit/test_ofa_oracle.py` and `bench/ofa_parity.py` count them.
+No dense V_t × V_s matrix is ever built.
 """
 
 from __future__ import annotations
@@ -14,8 +28,11 @@ import numpy as np
 from hyperofa.errors import ConfigError
 from hyperofa.init.base import InitInputs
 from hyperofa.knn import CosineIndex
+from hyperofa.match import WEIGHTINGS, TokenWordMap, token_vectors
 
 log = logging.getLogger(__name__)
+
+RESCORE_MARGIN = 16  # extra faiss neighbours re-ranked in float64
 
 
 def softmax_weights(similarities: np.ndarray, temperature: float) -> np.ndarray:
@@ -26,30 +43,100 @@ def softmax_weights(similarities: np.ndarray, temperature: float) -> np.ndarray:
     return w / w.sum(axis=1, keepdims=True)
 
 
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    """float64 rows scaled to unit length; zero rows stay zero (sklearn's `normalize`)."""
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.where(norms == 0, 1.0, norms)
+
+
 class OFAInitializer:
     name = "ofa"
 
-    def __init__(self, top_k: int = 10, temperature: float = 0.1, use_gpu: bool = True):
+    def __init__(
+        self,
+        top_k: int = 10,
+        temperature: float = 0.1,
+        word_weighting: str = "multiset",
+        use_gpu: bool = True,
+    ):
         if top_k < 1:
             raise ConfigError("initializer.top_k", top_k, "an integer ≥ 1")
         if temperature <= 0:
             raise ConfigError("initializer.temperature", temperature, "a positive number")
+        if word_weighting not in WEIGHTINGS:
+            raise ConfigError("initializer.word_weighting", word_weighting, " or ".join(WEIGHTINGS))
         self.top_k, self.temperature, self.use_gpu = top_k, temperature, use_gpu
+        self.word_weighting = word_weighting
 
-    def fill(self, inputs: InitInputs, token_ids: np.ndarray, chunk: int = 16_384) -> np.ndarray:
-        candidates = np.flatnonzero(inputs.source_has_vector)
-        if len(candidates) == 0:
+    def fill(self, inputs: InitInputs, token_ids: np.ndarray) -> np.ndarray | None:
+        return self.predict(inputs, inputs.target_words, token_ids)
+
+    def predict(
+        self,
+        inputs: InitInputs,
+        query_words: TokenWordMap,
+        token_ids: np.ndarray,
+        excluded: np.ndarray | None = None,
+        chunk: int = 4_096,
+    ) -> np.ndarray | None:
+        """Rows (len(token_ids), k) float32 for tokens of `query_words` (the target map, or the
+        source map for held-out source tokens, then left out of the candidates by `excluded`);
+        None when no candidate source token has words."""
+        n = min(len(inputs.source_rows), inputs.source_words.num_tokens)
+        allowed = np.ones(n, dtype=bool)
+        if excluded is not None:
+            allowed[excluded[excluded < n]] = False
+        covered = inputs.source_words.covered()[:n]
+        with_words, without = np.flatnonzero(allowed & covered), np.flatnonzero(allowed & ~covered)
+        if len(with_words) == 0:
             return None
-        k = min(self.top_k, len(candidates))
-        index = CosineIndex(inputs.source_vectors[candidates], self.use_gpu)
+        k = min(self.top_k, len(with_words) + len(without))
+        source = unit_rows(self._vectors(inputs, inputs.source_words, with_words))
+        index = CosineIndex(source, self.use_gpu)
+        zeros = without[:k]  # the lowest ids of equal similarity 0, as any tie
         out = np.empty((len(token_ids), inputs.source_rows.shape[1]), dtype=np.float32)
         for start in range(0, len(token_ids), chunk):
-            sims, nbrs = index.search(inputs.target_vectors[token_ids[start : start + chunk]], k)
+            ids = token_ids[start : start + chunk]
+            queries = unit_rows(self._vectors(inputs, query_words, ids))
+            sims, nbrs = _top_k(queries, source, index, with_words, zeros, k)
             weights = softmax_weights(sims, self.temperature)  # (q, k)
-            neighbour_rows = inputs.source_rows[candidates[nbrs]]  # (q, k, dim)
-            out[start : start + chunk] = np.einsum("qk,qkd->qd", weights, neighbour_rows)
+            rows = np.einsum("qk,qkd->qd", weights, inputs.source_rows[nbrs])
+            out[start : start + chunk] = rows
         return out
 
+    def _vectors(self, inputs: InitInputs, words: TokenWordMap, ids: np.ndarray) -> np.ndarray:
+        return token_vectors(words, inputs.word_vectors, self.word_weighting, tokens=ids)
 
-def build(top_k: int = 10, temperature: float = 0.1, use_gpu: bool = True) -> OFAInitializer:
-    return OFAInitializer(top_k=top_k, temperature=temperature, use_gpu=use_gpu)
+
+def _top_k(
+    queries: np.ndarray,
+    source: np.ndarray,
+    index: CosineIndex,
+    source_ids: np.ndarray,
+    zeros: np.ndarray,
+    k: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(float64 similarities, source ids), (q, k) each, best first; ties → lower id.
+
+    `source` (unit rows, float64) are the vectors of `source_ids`, searched through `index`;
+    `zeros` are source ids without words (similarity 0)."""
+    found = min(k + RESCORE_MARGIN, len(source_ids))
+    _, pos = index.search(queries, found)
+    safe = np.maximum(pos, 0)  # faiss pads with -1 when it finds fewer
+    sims = np.einsum("qd,qkd->qk", queries, source[safe])
+    sims[pos < 0] = -np.inf
+    ids = source_ids[safe]
+    if len(zeros):
+        sims = np.hstack([sims, np.zeros((len(queries), len(zeros)))])
+        ids = np.hstack([ids, np.broadcast_to(zeros, (len(queries), len(zeros)))])
+    order = np.lexsort((ids, -sims), axis=-1)[:, :k]
+    return np.take_along_axis(sims, order, 1), np.take_along_axis(ids, order, 1)
+
+
+def build(
+    top_k: int = 10,
+    temperature: float = 0.1,
+    word_weighting: str = "multiset",
+    use_gpu: bool = True,
+) -> OFAInitializer:
+    return OFAInitializer(top_k, temperature, word_weighting, use_gpu)
