@@ -130,17 +130,11 @@ def factorize(inputs: InputPaths, work: Work, clock: Clock, dim: int) -> dict:
 
 def copy(inputs: InputPaths, work: Work, clock: Clock) -> dict:
     """`stages.copy_stage`: shared tokens, exact then case-insensitive, specials by role."""
-    from hyperofa.vocab.copy import overlapping_tokens, special_ids
-    from hyperofa.vocab.standardize import vocab_list
+    from hyperofa.vocab.copy import copy_map
 
     source, target = tokenizer(inputs, "source"), tokenizer(inputs, "target")
     with clock:
-        m = overlapping_tokens(
-            vocab_list(source.get_vocab()),
-            vocab_list(target.get_vocab()),
-            special_ids(source),
-            special_ids(target),
-        )
+        m = copy_map(source, target)
     work.save("copy", source_id=m.source_id, kind=m.kind)
     c = m.counts()
     note = (

@@ -18,8 +18,7 @@ from hyperofa.factorize import factorize, relative_error
 from hyperofa.init.base import InitResult
 from hyperofa.match import TokenWordMap, build_token_word_map, tokenizer_encoder
 from hyperofa.paths import cache_root
-from hyperofa.vocab.copy import CopyMap, overlapping_tokens, special_ids
-from hyperofa.vocab.standardize import vocab_list
+from hyperofa.vocab.copy import CopyMap, copy_map
 from hyperofa.wordvec.io import WordVectors, split_key
 
 log = logging.getLogger(__name__)
@@ -115,18 +114,14 @@ def load_factors(art: Artifact) -> tuple[np.ndarray, np.ndarray]:
 
 def copy_stage(source_tok, source_key: str, target_tok, target_key: str) -> Artifact:
     def build(tmp: Path) -> dict:
-        m = overlapping_tokens(
-            vocab_list(source_tok.get_vocab()),
-            vocab_list(target_tok.get_vocab()),
-            special_ids(source_tok),
-            special_ids(target_tok),
-        )
+        m = copy_map(source_tok, target_tok)
         np.save(tmp / "source_id.npy", m.source_id)
         np.save(tmp / "kind.npy", m.kind)
         return {"source": len(source_tok), "target": len(target_tok), **m.counts()}
 
+    # version 2: the public code's collision rules (a new key: version 1 is never reused)
     return cached_stage(
-        cache_root(), "copy", {}, {"source": source_key, "target": target_key}, build
+        cache_root(), "copy", {"version": 2}, {"source": source_key, "target": target_key}, build
     )
 
 
