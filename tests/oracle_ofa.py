@@ -126,13 +126,15 @@ def target_rows(
                 best = np.argpartition(sims, -neighbors)[-neighbors:]
             tokens = source_tokenizer.convert_ids_to_tokens(best)
             rows[token_id] = _weighted_row(tokens, sims[best], vocab, source_matrix, temperature)
-            ordered = np.sort(sims)[::-1]
-            if (
-                len(sims) > neighbors
-                and ordered[neighbors - 1] - ordered[neighbors] <= tie_tolerance
-            ):
+            if len(sims) > neighbors and _kth_gap(sims, neighbors) <= tie_tolerance:
                 ties.add(token_id)
     return rows, ties
+
+
+def _kth_gap(sims: np.ndarray, k: int) -> float:
+    """The k-th largest similarity minus the (k+1)-th."""
+    top = np.sort(np.partition(-sims, k)[: k + 1])  # negated: the k + 1 largest, descending
+    return float(top[k] - top[k - 1])
 
 
 def _weighted_row(tokens, sims, source_vocab, source_matrix, temperature) -> np.ndarray:

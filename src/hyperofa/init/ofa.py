@@ -12,10 +12,13 @@ What we do where the public code leaves a choice to its tools:
 - Similarity is float64, as the public code's (dense float64 vectors, sklearn): faiss searches the
   float32 vectors for the top k + `RESCORE_MARGIN`, whose cosines are then recomputed in float64,
   so float32 rounding cannot reorder neighbours.
-- Ties at the k-th place (equal float64 similarity, e.g. two source tokens matched by exactly the
-  same words): the lower source id is taken. The public code takes whichever `np.argpartition`
-  leaves there (introselect order over the whole row, not specified), so such rows may differ;
-  `tests/unit/test_ofa_oracle.py` and `bench/ofa_parity.py` count them.
+- Ties at the k-th place (equal similarity, e.g. two source tokens matched by exactly the same
+  words): the lower source id is taken (faiss's CPU index keeps the lowest ids among equal scores
+  too). The public code takes whichever `np.argpartition` leaves there (introselect order over
+  the whole row, not specified), so such rows may differ; `tests/unit/test_ofa_oracle.py` and
+  `bench/ofa_parity.py` count them.
+- If no source token has words at all we return no rows (random fallback); the public code
+  would average k arbitrary source rows of similarity 0.
 No dense V_t × V_s matrix is ever built.
 """
 
