@@ -101,16 +101,14 @@ def target_rows(
     copied: set[int],
     neighbors: int = 10,
     temperature: float = 0.1,
-    lowest_id_at_ties: bool = False,
     tie_tolerance: float = 1e-10,
     batch_size: int = 256,
 ) -> tuple[dict[int, np.ndarray], set[int]]:
     """(target id → row, for every token the public code initializes from neighbours; the ids
     among them with a tie at the k-th neighbour: k-th and (k+1)-th similarity within
-    `tie_tolerance`). `lowest_id_at_ties` replaces `np.argpartition` by a sort on (−sim, id), the
-    library's documented rule (sims rounded to 10 decimals). Similarities are computed only for
-    the rows to initialize, `batch_size` at a time (the public code: every row, 1,024 at a time;
-    the rows are the same)."""
+    `tie_tolerance`). Similarities are computed only for the rows to initialize, `batch_size` at
+    a time (the public code: every row, 1,024 at a time; the rows are the same, up to BLAS
+    rounding, which can decide a tie)."""
     source_unit, vocab = _unit(source_vectors), source_tokenizer.get_vocab()
     todo = [t for t in range(len(target_vectors)) if t not in copied and target_vectors[t].any()]
     rows: dict[int, np.ndarray] = {}
@@ -119,11 +117,7 @@ def target_rows(
         batch = todo[start : start + batch_size]
         similarities = _unit(target_vectors[batch]) @ source_unit.T
         for token_id, sims in zip(batch, similarities, strict=True):
-            if lowest_id_at_ties:
-                # rounded: the same vector averaged another way may differ in the last bit
-                best = np.lexsort((np.arange(len(sims)), -np.round(sims, 10)))[:neighbors]
-            else:
-                best = np.argpartition(sims, -neighbors)[-neighbors:]
+            best = np.argpartition(sims, -neighbors)[-neighbors:]
             tokens = source_tokenizer.convert_ids_to_tokens(best)
             rows[token_id] = _weighted_row(tokens, sims[best], vocab, source_matrix, temperature)
             if len(sims) > neighbors and _kth_gap(sims, neighbors) <= tie_tolerance:

@@ -222,21 +222,18 @@ def token_vectors(
         raise ConfigError("word_weighting", weighting, f"one of {', '.join(WEIGHTINGS)}")
     ids = np.arange(token_words.num_tokens) if tokens is None else np.asarray(tokens, np.int64)
     starts, deg = token_words.indptr[ids], token_words.degree()[ids]
-    indptr = np.zeros(len(ids) + 1, dtype=np.int64)
-    np.cumsum(deg, out=indptr[1:])
-    picked = np.repeat(starts - indptr[:-1], deg) + np.arange(indptr[-1])  # rows' pairs, in order
-    if weighting == "multiset":
-        counts = token_words.multiplicity[picked].astype(np.float64)
-    else:
-        counts = np.ones(len(picked))
-    totals = np.add.reduceat(counts, indptr[:-1][deg > 0]) if len(picked) else counts
-    weights = counts / np.repeat(totals, deg[deg > 0])
-    mean = sp.csr_matrix(
-        (weights, token_words.indices[picked], indptr), shape=(len(ids), word_vectors.shape[0])
-    )
+    offsets = np.concatenate([[0], np.cumsum(deg)])
+    picked = np.repeat(starts - offsets[:-1], deg) + np.arange(offsets[-1])  # rows' pairs, in order
+    times = token_words.multiplicity[picked] if weighting == "multiset" else 1
+    # a word repeated `times` in a row, each weighted 1/len: the public code's list, summed in its
+    # order, so the float64 means are bit-identical to it (ties between tokens stay ties)
+    words = np.repeat(token_words.indices[picked], times)
+    lengths = np.bincount(np.repeat(np.arange(len(ids)), deg), np.ones(len(picked)) * times)
+    lengths = np.pad(lengths, (0, len(ids) - len(lengths))).astype(np.int64)
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    weights = np.repeat(1.0 / np.maximum(lengths, 1), lengths)
+    mean = sp.csr_matrix((weights, words, indptr), shape=(len(ids), word_vectors.shape[0]))
     out = np.empty((len(ids), word_vectors.shape[1]), dtype=np.float64)
-    for c in range(
-        0, word_vectors.shape[1], 16
-    ):  # float64 sums without a float64 copy of the table
+    for c in range(0, word_vectors.shape[1], 16):  # float64 sums, no float64 copy of the table
         out[:, c : c + 16] = mean @ word_vectors[:, c : c + 16].astype(np.float64)
     return out

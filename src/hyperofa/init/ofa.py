@@ -13,10 +13,13 @@ What we do where the public code leaves a choice to its tools:
   float32 vectors for the top k + `RESCORE_MARGIN`, whose cosines are then recomputed in float64,
   so float32 rounding cannot reorder neighbours.
 - Ties at the k-th place (equal similarity, e.g. two source tokens matched by exactly the same
-  words): the lower source id is taken (faiss's CPU index keeps the lowest ids among equal scores
-  too). The public code takes whichever `np.argpartition` leaves there (introselect order over
-  the whole row, not specified), so such rows may differ; `tests/unit/test_ofa_oracle.py` and
-  `bench/ofa_parity.py` count them.
+  words; pool gap ≤ `TIE_TOLERANCE`): resolved as the public code resolves them, by
+  `np.argpartition` over the query's float64 similarity to every source token in id order (a
+  dense row, built for tied queries only). Token means are summed in the public code's order, so
+  they are bit-identical to its means and its ties are ours. Its similarities come from a BLAS
+  product, which can round equal rows differently by position and batch; that decides a few ties
+  differently (98.7 % of rows equal on the embedded default, all differences at ties: see
+  `bench/ofa_parity.py`; `tests/unit/test_ofa_oracle.py` counts them).
 - If no source token has words at all we return no rows (random fallback); the public code
   would average k arbitrary source rows of similarity 0.
 No dense V_t × V_s matrix is ever built.
@@ -25,6 +28,7 @@ No dense V_t × V_s matrix is ever built.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -36,6 +40,7 @@ from hyperofa.match import WEIGHTINGS, TokenWordMap, token_vectors
 log = logging.getLogger(__name__)
 
 RESCORE_MARGIN = 16  # extra faiss neighbours re-ranked in float64
+TIE_TOLERANCE = 1e-12  # k-th and (k+1)-th similarity this close: resolved as the public code does
 
 
 def softmax_weights(similarities: np.ndarray, temperature: float) -> np.ndarray:
@@ -85,55 +90,78 @@ class OFAInitializer:
         """Rows (len(token_ids), k) float32 for tokens of `query_words` (the target map, or the
         source map for held-out source tokens, then left out of the candidates by `excluded`);
         None when no candidate source token has words."""
+        candidates = self._candidates(inputs, excluded)
+        if candidates is None:
+            return None
+        k = min(self.top_k, candidates.size)
+        out = np.empty((len(token_ids), inputs.source_rows.shape[1]), dtype=np.float32)
+        for start in range(0, len(token_ids), chunk):
+            ids = token_ids[start : start + chunk]
+            queries = unit_rows(self._vectors(inputs, query_words, ids))
+            sims, nbrs = candidates.top_k(queries, k)
+            weights = softmax_weights(sims, self.temperature)  # (q, k)
+            out[start : start + chunk] = np.einsum("qk,qkd->qd", weights, inputs.source_rows[nbrs])
+        return out
+
+    def _candidates(self, inputs: InitInputs, excluded: np.ndarray | None) -> Candidates | None:
         n = min(len(inputs.source_rows), inputs.source_words.num_tokens)
         allowed = np.ones(n, dtype=bool)
         if excluded is not None:
             allowed[excluded[excluded < n]] = False
         covered = inputs.source_words.covered()[:n]
-        with_words, without = np.flatnonzero(allowed & covered), np.flatnonzero(allowed & ~covered)
+        with_words = np.flatnonzero(allowed & covered)
         if len(with_words) == 0:
             return None
-        k = min(self.top_k, len(with_words) + len(without))
-        source = unit_rows(self._vectors(inputs, inputs.source_words, with_words))
-        index = CosineIndex(source, self.use_gpu)
-        zeros = without[:k]  # the lowest ids of equal similarity 0, as any tie
-        out = np.empty((len(token_ids), inputs.source_rows.shape[1]), dtype=np.float32)
-        for start in range(0, len(token_ids), chunk):
-            ids = token_ids[start : start + chunk]
-            queries = unit_rows(self._vectors(inputs, query_words, ids))
-            sims, nbrs = _top_k(queries, source, index, with_words, zeros, k)
-            weights = softmax_weights(sims, self.temperature)  # (q, k)
-            rows = np.einsum("qk,qkd->qd", weights, inputs.source_rows[nbrs])
-            out[start : start + chunk] = rows
-        return out
+        vectors = unit_rows(self._vectors(inputs, inputs.source_words, with_words))
+        index = CosineIndex(vectors, self.use_gpu)
+        return Candidates(with_words, vectors, index, np.flatnonzero(allowed & ~covered), allowed)
 
     def _vectors(self, inputs: InitInputs, words: TokenWordMap, ids: np.ndarray) -> np.ndarray:
         return token_vectors(words, inputs.word_vectors, self.word_weighting, tokens=ids)
 
 
-def _top_k(
-    queries: np.ndarray,
-    source: np.ndarray,
-    index: CosineIndex,
-    source_ids: np.ndarray,
-    zeros: np.ndarray,
-    k: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(float64 similarities, source ids), (q, k) each, best first; ties → lower id.
+@dataclass(frozen=True)
+class Candidates:
+    """The source tokens a query may pick: `with_words` (ids) with their unit vectors (float64)
+    searched through `index`, and `without` words (similarity 0); `allowed` bool (n,)."""
 
-    `source` (unit rows, float64) are the vectors of `source_ids`, searched through `index`;
-    `zeros` are source ids without words (similarity 0)."""
-    found = min(k + RESCORE_MARGIN, len(source_ids))
-    _, pos = index.search(queries, found)
-    safe = np.maximum(pos, 0)  # faiss pads with -1 when it finds fewer
-    sims = np.einsum("qd,qkd->qk", queries, source[safe])
-    sims[pos < 0] = -np.inf
-    ids = source_ids[safe]
-    if len(zeros):
-        sims = np.hstack([sims, np.zeros((len(queries), len(zeros)))])
-        ids = np.hstack([ids, np.broadcast_to(zeros, (len(queries), len(zeros)))])
-    order = np.lexsort((ids, -sims), axis=-1)[:, :k]
-    return np.take_along_axis(sims, order, 1), np.take_along_axis(ids, order, 1)
+    with_words: np.ndarray
+    vectors: np.ndarray
+    index: CosineIndex
+    without: np.ndarray
+    allowed: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return len(self.with_words) + len(self.without)
+
+    def top_k(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(float64 similarities, source ids), (q, k) each, of unit `queries` (q, d)."""
+        found = min(k + RESCORE_MARGIN, len(self.with_words))
+        _, pos = self.index.search(queries, found)
+        safe = np.maximum(pos, 0)  # faiss pads with -1 when it finds fewer
+        sims = np.einsum("qd,qkd->qk", queries, self.vectors[safe])
+        sims[pos < 0] = -np.inf
+        ids = self.with_words[safe]
+        zeros = self.without[: k + 1]
+        if len(zeros):
+            sims = np.hstack([sims, np.zeros((len(queries), len(zeros)))])
+            ids = np.hstack([ids, np.broadcast_to(zeros, (len(queries), len(zeros)))])
+        order = np.lexsort((ids, -sims), axis=-1)
+        sims, ids = np.take_along_axis(sims, order, 1), np.take_along_axis(ids, order, 1)
+        if sims.shape[1] > k:
+            for q in np.flatnonzero(sims[:, k - 1] - sims[:, k] <= TIE_TOLERANCE):
+                sims[q, :k], ids[q, :k] = self.public_pick(queries[q], k)
+        return sims[:, :k], ids[:, :k]
+
+    def public_pick(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The public code's top k of one unit query: `np.argpartition` over its float64
+        similarity to every source token, in id order (0 without words)."""
+        row = np.where(self.allowed, 0.0, -np.inf)
+        # einsum, not BLAS: a BLAS product may round equal rows differently by their position
+        row[self.with_words] = np.einsum("nd,d->n", self.vectors, query)
+        best = np.argpartition(row, -k)[-k:]
+        return row[best], best
 
 
 def build(

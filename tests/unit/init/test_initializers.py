@@ -50,18 +50,25 @@ def _vectors(words: TokenWordMap, word_vectors: np.ndarray, weighting: str) -> n
     return out
 
 
-def _ofa_brute_force(inp, token_ids, top_k, temperature, weighting="multiset", queries=None):
-    """Dense float64 cosine against every source token (no words: similarity 0), top k by
-    (−sim, id), softmax(sim / T)."""
+def _public_top_k(source: np.ndarray, query: np.ndarray, top_k: int) -> tuple:
+    """The public code's pick: float64 cosine to every source token (no words: 0) in id order,
+    `np.argpartition` (einsum, so equal vectors give equal similarities)."""
+    norm = np.linalg.norm(source, axis=1, keepdims=True)
+    sims = np.einsum(
+        "nd,d->n", source / np.where(norm == 0, 1, norm), query / np.linalg.norm(query)
+    )
+    top = np.argpartition(sims, -top_k)[-top_k:]
+    return sims[top], top
+
+
+def _ofa_brute_force(inp, token_ids, top_k, temperature, weighting="multiset"):
+    """Dense float64 cosine against every source token, top k, softmax(sim / T)."""
     src = _vectors(inp.source_words, inp.word_vectors, weighting)
-    tgt = _vectors(queries or inp.target_words, inp.word_vectors, weighting)
-    norm = np.linalg.norm(src, axis=1, keepdims=True)
-    s = src / np.where(norm == 0, 1, norm)
+    tgt = _vectors(inp.target_words, inp.word_vectors, weighting)
     out = []
     for t in token_ids:
-        sims = s @ (tgt[t] / np.linalg.norm(tgt[t]))
-        top = np.lexsort((np.arange(len(sims)), -sims))[:top_k]
-        w = np.exp(sims[top] / temperature)
+        sims, top = _public_top_k(src, tgt[t], top_k)
+        w = np.exp(sims / temperature)
         out.append((w / w.sum()) @ inp.source_rows[top])
     return np.array(out)
 
@@ -101,13 +108,15 @@ def test_ofa_source_tokens_without_words_are_candidates_of_similarity_zero():
     np.testing.assert_allclose(rows[0], inp.source_rows[[0, 1]].mean(0))
 
 
-def test_ofa_ties_at_the_kth_neighbour_take_the_lower_source_id():
-    # sources 1 and 3 hold the same word, so the same similarity 0.6; k = 2 keeps 0 (sim 1) and 1
-    inp = _two_dim_inputs([[0], [1], [2], [1]], [[0]], [[1, 0], [0.6, 0.8], [-1, 0]])
+def test_ofa_ties_at_the_kth_neighbour_are_argpartitions_pick():
+    # sources 1, 3, 4 hold the same word, so the same similarity 0.6; k = 2 keeps 0 (sim 1) and
+    # whichever of them np.argpartition leaves in the top, as the public code does
+    inp = _two_dim_inputs([[0], [1], [2], [1], [1]], [[0]], [[1, 0], [0.6, 0.8], [-1, 0]])
     rows = ofa.build(top_k=2, temperature=0.1, use_gpu=False).fill(inp, np.array([0]))
+    picked = np.argpartition(np.array([1.0, 0.6, -1.0, 0.6, 0.6]), -2)[-2:]
+    (tied,) = set(picked.tolist()) - {0}
     w = ofa.softmax_weights(np.array([[1.0, 0.6]]), 0.1)[0]
-    np.testing.assert_allclose(rows[0], w @ inp.source_rows[[0, 1]], rtol=1e-6)
-    assert not np.allclose(rows[0], w @ inp.source_rows[[0, 3]])
+    np.testing.assert_allclose(rows[0], w @ inp.source_rows[[0, tied]], rtol=1e-6)
 
 
 def test_ofa_predict_leaves_excluded_source_tokens_out():
@@ -137,11 +146,10 @@ def _submap(words: TokenWordMap, ids: np.ndarray) -> TokenWordMap:
 
 
 def _ofa_brute_force_vector(inp, query, top_k, temperature):
-    src = _vectors(inp.source_words, inp.word_vectors, "multiset")
-    norm = np.linalg.norm(src, axis=1, keepdims=True)
-    sims = (src / np.where(norm == 0, 1, norm)) @ (query / np.linalg.norm(query))
-    top = np.lexsort((np.arange(len(sims)), -sims))[:top_k]
-    w = np.exp(sims[top] / temperature)
+    sims, top = _public_top_k(
+        _vectors(inp.source_words, inp.word_vectors, "multiset"), query, top_k
+    )
+    w = np.exp(sims / temperature)
     return (w / w.sum()) @ inp.source_rows[top]
 
 
