@@ -150,7 +150,9 @@ class Candidates:
         order = np.lexsort((ids, -sims), axis=-1)
         sims, ids = np.take_along_axis(sims, order, 1), np.take_along_axis(ids, order, 1)
         if sims.shape[1] > k:
-            for q in np.flatnonzero(sims[:, k - 1] - sims[:, k] <= TIE_TOLERANCE):
+            with np.errstate(invalid="ignore"):  # -inf - -inf where faiss padded: no tie
+                tied = np.flatnonzero(sims[:, k - 1] - sims[:, k] <= TIE_TOLERANCE)
+            for q in tied:
                 sims[q, :k], ids[q, :k] = self.public_pick(queries[q], k)
         return sims[:, :k], ids[:, :k]
 
