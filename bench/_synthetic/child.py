@@ -55,9 +55,11 @@ def stage_table(scale: float, profile: bool = False) -> dict[str, Callable[[Cloc
         table[f"factorize_{dim}"] = lambda clock, d=dim: stages.factorize(inputs, work, clock, d)
     return table | {
         "copy": lambda clock: stages.copy(inputs, work, clock),
-        "init_random": lambda clock: stages.initialize(work, clock, "random", OFA_REFERENCE),
-        "init_ofa": lambda clock: stages.initialize(work, clock, "ofa", OFA_REFERENCE),
-        "ofa_reference": lambda clock: reference.ofa(work, OFA_REFERENCE[1]),
+        "init_random": lambda clock: stages.initialize(
+            inputs, work, clock, "random", OFA_REFERENCE
+        ),
+        "init_ofa": lambda clock: stages.initialize(inputs, work, clock, "ofa", OFA_REFERENCE),
+        "ofa_reference": lambda clock: reference.ofa(inputs, work, OFA_REFERENCE[1]),
         "hypernet_epoch": lambda clock: hypernet_epoch.epoch(inputs, work, clock),
     }
 

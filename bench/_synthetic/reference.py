@@ -1,9 +1,9 @@
 """Plain reference implementations of the public OFA code's algorithms (cisnlp/ofa `ofa/utils.py`,
 read for what it does, written anew), run on a sample and extrapolated linearly.
 
-- match: a Python loop over words, one `tokenizer.encode` call per surface form (3 per word, 2 for
-  `$` pieces, the same forms as ours so the maps can be compared), appending the word to a list per
-  token; then each token's mean vector from a list of per-word vector lookups.
+- match: a Python loop over words, one `tokenizer.encode` call per surface form (3 per word, `$`
+  read as a space, as the public code), appending the word to a list per token; then each token's
+  mean vector from a list of per-word vector lookups.
 - ofa: cosine similarity of 1,024 target tokens at a time (all target ids, as the OFA code) against
   every source token, numpy `argpartition` for the top k of the tokens to fill, softmax(sim / T).
 """
@@ -25,10 +25,10 @@ OFA_BATCH = 1_024  # target tokens per similarity block, as in the OFA code
 
 
 def _variants(word: str) -> list[str]:
+    text = word.replace("$", " ")
     if word.startswith("$"):
-        bare = word[1:]
-        return [bare, bare[:1].upper() + bare[1:]] if bare else []
-    return [word, " " + word, " " + word[:1].upper() + word[1:]]
+        return [text, " " + text] + ([text[1].upper() + text[2:]] if len(text) > 1 else [])
+    return [text, " " + text] + ([" " + text[0].upper() + text[1:]] if text else [])
 
 
 def match_loop(tok, words: list[str], rows: np.ndarray) -> dict[int, list[int]]:
@@ -147,18 +147,22 @@ def ofa_rows(
     return np.concatenate(out) if out else np.zeros((0, source_rows.shape[1]), np.float32)
 
 
-def ofa(work: stages.Work, count: int) -> dict:
+def ofa(paths: InputPaths, work: stages.Work, count: int) -> dict:
     """The reference on `count` blocks of 1,024 target ids, extrapolated to all blocks."""
-    inputs = stages.init_inputs(work)
+    from hyperofa.match import token_vectors
+
+    inputs = stages.init_inputs(work, paths)
     todo = stages.tokens_to_fill(inputs)
     starts = stages.reference_batches(inputs.num_target, OFA_BATCH, count)
     sample, ours = work.load("ofa", "sample"), work.load("ofa", "rows")
+    source_vectors = token_vectors(inputs.source_words, inputs.word_vectors)
+    target_vectors = token_vectors(inputs.target_words, inputs.word_vectors)
     clock = Clock()
     with clock:
         reference = ofa_rows(
-            inputs.target_vectors,
+            target_vectors,
             stages.in_blocks(todo, starts, OFA_BATCH),
-            inputs.source_vectors,
+            source_vectors,
             inputs.source_rows,
             starts,
         )
@@ -166,7 +170,7 @@ def ofa(work: stages.Work, count: int) -> dict:
     agree = float((np.abs(reference - ours).max(axis=1) < 1e-4).mean()) if len(sample) else 1.0
     note = (
         f"extrapolated ×{blocks / len(starts):.0f} from {len(starts)} of {blocks:,} blocks of "
-        f"{OFA_BATCH:,} target tokens against all {len(inputs.source_vectors):,} source tokens; "
+        f"{OFA_BATCH:,} target tokens against all {len(source_vectors):,} source tokens; "
         f"rows equal to ours for {agree:.2%} of {len(sample):,} tokens (the rest: ties at the "
         "k-th neighbour)"
     )

@@ -86,20 +86,23 @@ def tokenizer(inputs: InputPaths, side: str):
 
 
 def match(inputs: InputPaths, work: Work, clock: Clock, side: str, share: float | None = None):
-    """`stages.match_stage`: token→word CSR map and token vectors of one tokenizer (of the first
+    """`stages.match_stage`: token→word CSR map with multiplicities of one tokenizer (of the first
     `share` of the words only, for profiling: then nothing is saved)."""
-    from hyperofa.match import build_token_word_map, token_vectors, tokenizer_encoders
+    from hyperofa.match import build_token_word_map, tokenizer_encoder
     from hyperofa.wordvec.io import split_key
 
     tok, wv = tokenizer(inputs, side), word_vectors(inputs)
     keys = wv.keys[: round(len(wv) * share)] if share else wv.keys
     with clock:
         words = [split_key(k)[1] for k in keys]
-        encode, encode_internal = tokenizer_encoders(tok)
-        twm = build_token_word_map(words, encode, len(tok), encode_internal=encode_internal)
-        vectors, has = token_vectors(twm, wv.vectors[: len(words)])
+        twm = build_token_word_map(words, tokenizer_encoder(tok), len(tok))
     if not share:
-        work.save(f"match_{side}", indptr=twm.indptr, indices=twm.indices, vectors=vectors, has=has)
+        work.save(
+            f"match_{side}",
+            indptr=twm.indptr,
+            indices=twm.indices,
+            multiplicity=twm.multiplicity,
+        )
     degree = twm.degree()[twm.covered()]
     p50, p99 = np.percentile(degree, [50, 99]) if len(degree) else (0, 0)
     counts = twm.counts()
@@ -127,17 +130,11 @@ def factorize(inputs: InputPaths, work: Work, clock: Clock, dim: int) -> dict:
 
 def copy(inputs: InputPaths, work: Work, clock: Clock) -> dict:
     """`stages.copy_stage`: shared tokens, exact then case-insensitive, specials by role."""
-    from hyperofa.vocab.copy import overlapping_tokens, special_ids
-    from hyperofa.vocab.standardize import vocab_list
+    from hyperofa.vocab.copy import copy_map
 
     source, target = tokenizer(inputs, "source"), tokenizer(inputs, "target")
     with clock:
-        m = overlapping_tokens(
-            vocab_list(source.get_vocab()),
-            vocab_list(target.get_vocab()),
-            special_ids(source),
-            special_ids(target),
-        )
+        m = copy_map(source, target)
     work.save("copy", source_id=m.source_id, kind=m.kind)
     c = m.counts()
     note = (
@@ -146,7 +143,15 @@ def copy(inputs: InputPaths, work: Work, clock: Clock) -> dict:
     return {"items": len(m.kind), "unit": "tokens", "note": note}
 
 
-def init_inputs(work: Work):
+def token_word_map(work: Work, side: str):
+    from hyperofa.match import TokenWordMap
+
+    return TokenWordMap(
+        *(work.load(f"match_{side}", key) for key in ("indptr", "indices", "multiplicity"))
+    )
+
+
+def init_inputs(work: Work, inputs: InputPaths):
     """`pipeline._init_inputs` from the saved match, factorize and copy arrays."""
     from hyperofa.init.base import InitInputs
     from hyperofa.vocab.copy import CopyMap
@@ -154,18 +159,17 @@ def init_inputs(work: Work):
     return InitInputs(
         source_rows=work.load("factorize", "coordinates"),
         copy=CopyMap(work.load("copy", "source_id"), work.load("copy", "kind")),
-        source_vectors=work.load("match_source", "vectors"),
-        source_has_vector=work.load("match_source", "has"),
-        target_vectors=work.load("match_target", "vectors"),
-        target_has_vector=work.load("match_target", "has"),
+        source_words=token_word_map(work, "source"),
+        target_words=token_word_map(work, "target"),
+        word_vectors=word_vectors(inputs).vectors,
     )
 
 
 def tokens_to_fill(inputs) -> np.ndarray:
-    """Target tokens an initializer fills: with a word-space vector and not copied."""
+    """Target tokens an initializer fills: with matched words and not copied."""
     from hyperofa.vocab.copy import CopyKind
 
-    return np.flatnonzero(inputs.target_has_vector & (inputs.copy.kind == CopyKind.NONE))
+    return np.flatnonzero(inputs.target_words.covered() & (inputs.copy.kind == CopyKind.NONE))
 
 
 def reference_batches(num_target: int, batch: int, count: int) -> np.ndarray:
@@ -180,14 +184,19 @@ def in_blocks(ids: np.ndarray, starts: np.ndarray, batch: int) -> np.ndarray:
     return ids[np.isin(ids // batch * batch, starts)]
 
 
-def initialize(work: Work, clock: Clock, method: str, reference: tuple[int, int]) -> dict:
+def initialize(
+    inputs_paths: InputPaths, work: Work, clock: Clock, method: str, reference: tuple[int, int]
+) -> dict:
     """`init.base.initialize` with the random or ofa initializer (faiss on CPU)."""
+    from hyperofa.config.initializers import OFAConfig
     from hyperofa.init.base import initialize as run
     from hyperofa.init.ofa import OFAInitializer
     from hyperofa.init.random import RandomInitializer
 
-    inputs = init_inputs(work)
-    initializer = RandomInitializer() if method == "random" else OFAInitializer(use_gpu=False)
+    inputs = init_inputs(work, inputs_paths)
+    initializer = (
+        RandomInitializer() if method == "random" else OFAInitializer(OFAConfig(use_gpu=False))
+    )
     with clock:
         result = run(initializer, inputs)
     todo = tokens_to_fill(inputs)

@@ -1,36 +1,36 @@
 """Match: every subword of a tokenizer collects the words of a word-vector space it occurs in.
 
-OFA §3 / hyper-ofa `get_subword_to_word_mappings`: each word is tokenized as it is, with a leading
-space and capitalized; every subword id in any of those tokenizations collects the word. The map is
-kept as CSR (indptr, indices) so that 401k tokens × 3.6M words stays compact.
+As the public OFA code does it (cisnlp/ofa `ofa/utils.py::get_subword_embeddings_in_word_embedding_space`,
+DESIGN §3.1): every `$` of a word becomes a space, then three surface forms are tokenized — the word,
+the word after a space, and a capitalized form — each with one `tokenizer(form,
+add_special_tokens=False)` call. Every token id in a form's tokenization collects the word once per
+form, so a token holds a word up to three times. The map keeps the word rows of each token sorted
+and unique (what the hypernetwork reads, like hyper-ofa's de-duplicated lists) and, aligned with
+them, that multiplicity: OFA's token vector is the mean over the multiset.
 
-WordPiece (BERT) marks the other side of a word boundary: a word-initial piece is bare and a
-continuation piece starts with `##`. Plain words need nothing special (the tokenizer splits at
-whitespace, so `haus` and ` haus` are the same word-initial text), but a word-internal key `$haus`
-must be segmented as the *continuation* of a word (`##haus` …), which no plain text produces on its
-own: `wordpiece_internal_encoder` does that with a copy of the tokenizer whose first piece is looked
-up among the continuation pieces.
+The map is CSR (indptr, indices, multiplicity) so that 401k tokens × 3.6M words stays compact.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 from tqdm.auto import tqdm
 
+from hyperofa.config.enums import WordWeighting
+from hyperofa.errors import ConfigError, IncompatibleInputsError
+
 log = logging.getLogger(__name__)
 
-WORD_INTERNAL = "$"
-# prepended to a word-internal piece to see whether its first pre-token joins the word before it
-# (BERT's pre-tokenizer splits punctuation off: in `don't`, `'` and `t` start words of their own)
-_JOINER = "a"
+WORD_INTERNAL = "$"  # ColexNet+ marks a word-internal piece; the public code reads it as a space
+# token vector = mean over the multiset (public OFA) or the set of matched words
+WEIGHTINGS = tuple(w.value for w in WordWeighting)
 
 
 class FlatIds(NamedTuple):
@@ -46,17 +46,27 @@ Encoder = Callable[[list[str]], "list[list[int]] | FlatIds"]
 
 @dataclass(frozen=True)
 class TokenWordMap:
-    """CSR map: the word rows of token t are `indices[indptr[t]:indptr[t + 1]]` (sorted, unique)."""
+    """CSR map: the word rows of token t are `indices[indptr[t]:indptr[t + 1]]` (sorted, unique);
+    `multiplicity` (aligned with `indices`) counts the surface forms of that word whose
+    tokenization holds t (1..3)."""
 
     indptr: np.ndarray  # int64 (V+1,)
     indices: np.ndarray  # int64 (nnz,)
+    multiplicity: np.ndarray  # int8 (nnz,)
+
+    def __post_init__(self) -> None:
+        if len(self.multiplicity) != len(self.indices) or self.indptr[-1] != len(self.indices):
+            raise IncompatibleInputsError(
+                f"token-word map: {len(self.indices):,} word rows, {len(self.multiplicity):,} "
+                f"multiplicities and indptr ending at {int(self.indptr[-1]):,} must agree"
+            )
 
     @property
     def num_tokens(self) -> int:
         return len(self.indptr) - 1
 
     def degree(self) -> np.ndarray:
-        """Words per token, int64 (V,)."""
+        """Distinct words per token, int64 (V,)."""
         return np.diff(self.indptr)
 
     def covered(self) -> np.ndarray:
@@ -74,84 +84,95 @@ class TokenWordMap:
             "covered": covered,
             "coverage": round(covered / max(self.num_tokens, 1), 4),
             "pairs": int(len(self.indices)),
+            "pairs_with_multiplicity": int(self.multiplicity.sum(dtype=np.int64)),
             "median_words_per_covered_token": float(np.median(deg[deg > 0])) if covered else 0.0,
         }
 
 
 def word_variants(word: str) -> list[str]:
-    """The surface forms a word is tokenized in (DESIGN §3.1).
+    """The surface forms the public OFA code tokenizes a word in (DESIGN §3.1).
 
-    `haus` → `haus`, ` haus`, ` Haus`; a word-internal piece `$haus` → `haus`, `Haus` (no space:
-    it never starts a word). No lowercasing.
+    Every `$` becomes a space; then `w`, `" " + w` and a capitalized form: `haus` → `haus`,
+    ` haus`, ` Haus`; `$haus` → ` haus`, `  haus`, `Haus` (`w[1].upper() + w[2:]`: w[0] is the
+    space). No lowercasing. Where the public code raises IndexError building the capitalized form
+    (an empty word, `$` alone) that form is left out.
     """
+    text = word.replace(WORD_INTERNAL, " ")
+    forms = [text, " " + text]
     if word.startswith(WORD_INTERNAL):
-        bare = word[1:]
-        return [bare, bare[:1].upper() + bare[1:]] if bare else []
-    return [word, " " + word, " " + word[:1].upper() + word[1:]]
+        if len(text) > 1:
+            forms.append(text[1].upper() + text[2:])
+    elif text:
+        forms.append(" " + text[0].upper() + text[1:])
+    return forms
 
 
 def build_token_word_map(
-    words: Sequence[str],
-    encode_batch: Encoder,
-    vocab_size: int,
-    batch_size: int = 20_000,
-    encode_internal: Encoder | None = None,
+    words: Sequence[str], encode_batch: Encoder, vocab_size: int, batch_size: int = 20_000
 ) -> TokenWordMap:
-    """Match every word (the part after `lang:`) to the subword ids of its tokenizations.
+    """Match every word (the part after `lang:`) to the subword ids of its surface forms.
 
     Args:
         words: word strings, row i of the word-vector table (language prefix already removed).
-        encode_batch: tokenizes a list of strings without special tokens (a fast tokenizer's
-            batch call, so Rust does the work in parallel).
-        vocab_size: number of token ids (rows of the map).
-        encode_internal: tokenizes the variants of word-internal (`$`) words as the continuation
-            of a word (WordPiece: `wordpiece_internal_encoder`); None = `encode_batch` (Unigram,
-            whose `$` variants are the bare text, as in OFA).
+        encode_batch: tokenizes a list of strings, each as one `tokenizer(text,
+            add_special_tokens=False)` call would (`tokenizer_encoder`).
+        vocab_size: number of token ids (rows of the map); ids outside [0, vocab_size) are dropped.
     """
     token_chunks: list[np.ndarray] = []
     word_chunks: list[np.ndarray] = []
     for start in tqdm(range(0, len(words), batch_size), desc="match", unit="batch", leave=False):
-        plain: tuple[list[str], list[int]] = ([], [])
-        internal: tuple[list[str], list[int]] = ([], [])
-        for offset, word in enumerate(words[start : start + batch_size]):
-            is_internal = encode_internal is not None and word.startswith(WORD_INTERNAL)
-            surfaces, owners = internal if is_internal else plain
-            for variant in word_variants(word):
-                surfaces.append(variant)
-                owners.append(start + offset)
-        for (surfaces, owners), encode in ((plain, encode_batch), (internal, encode_internal)):
-            if surfaces:
-                tokens, owner_rows = _encode_pairs(surfaces, owners, encode)
-                token_chunks.append(tokens)
-                word_chunks.append(owner_rows)
+        forms: list[str] = []
+        owners: list[int] = []
+        for row, word in enumerate(words[start : start + batch_size], start):
+            variants = word_variants(word)
+            forms += variants
+            owners += [row] * len(variants)
+        if forms:
+            tokens, form_rows = _form_token_pairs(forms, encode_batch, vocab_size)
+            token_chunks.append(tokens)
+            word_chunks.append(np.asarray(owners, dtype=np.int64)[form_rows])
     tokens = np.concatenate(token_chunks) if token_chunks else np.zeros(0, np.int64)
-    owners_all = np.concatenate(word_chunks) if word_chunks else np.zeros(0, np.int64)
-    return _to_csr(tokens, owners_all, vocab_size, num_words=len(words))
+    word_rows = np.concatenate(word_chunks) if word_chunks else np.zeros(0, np.int64)
+    return _to_csr(tokens, word_rows, vocab_size, num_words=len(words))
 
 
-def _encode_pairs(
-    surfaces: list[str], owners: list[int], encode: Encoder
+def _form_token_pairs(
+    forms: list[str], encode: Encoder, vocab_size: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(token id, word row) pairs, int64 (n,) each, of every id in every surface's encoding."""
-    encoded = encode(surfaces)
+    """The distinct (token id, form index) pairs of the forms' encodings, int64 (n,) each: a form
+    holding a token twice counts once (the public code's `set(tokenized)`)."""
+    encoded = encode(forms)
     if isinstance(encoded, FlatIds):
-        return encoded.ids, np.asarray(owners, dtype=np.int64)[encoded.owners]
-    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-    flat = np.fromiter(chain.from_iterable(encoded), dtype=np.int64, count=int(lengths.sum()))
-    return flat, np.repeat(np.asarray(owners, dtype=np.int64), lengths)
+        ids, form_rows = encoded.ids, encoded.owners
+    else:
+        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+        ids = np.fromiter(chain.from_iterable(encoded), dtype=np.int64, count=int(lengths.sum()))
+        form_rows = np.repeat(np.arange(len(encoded), dtype=np.int64), lengths)
+    valid = (ids >= 0) & (ids < vocab_size)
+    pair = np.unique(form_rows[valid] * vocab_size + ids[valid])
+    return pair % vocab_size, pair // vocab_size
 
 
-def tokenizer_encoders(tokenizer) -> tuple[Encoder, Encoder | None]:
-    """(plain, word-internal) encoders of a transformers tokenizer for `build_token_word_map`;
-    the word-internal one is None unless the tokenizer's model is WordPiece."""
+def _to_csr(tokens: np.ndarray, words: np.ndarray, vocab_size: int, num_words: int) -> TokenWordMap:
+    """CSR of (token, word) pairs that may repeat; a pair's repeats become its multiplicity."""
+    pair, multiplicity = np.unique(tokens * max(num_words, 1) + words, return_counts=True)
+    tok, word = pair // max(num_words, 1), pair % max(num_words, 1)  # sorted by token, then word
+    indptr = np.zeros(vocab_size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(tok, minlength=vocab_size), out=indptr[1:])
+    return TokenWordMap(indptr, word.astype(np.int64), multiplicity.astype(np.int8))
 
-    def plain(texts: list[str]) -> list[list[int]]:
+
+def tokenizer_encoder(tokenizer) -> Encoder:
+    """`build_token_word_map`'s encoder for a transformers tokenizer: the ids of one
+    `tokenizer(text, add_special_tokens=False)` call per string (the public code's
+    `tokenizer.encode(text, add_special_tokens=False)`), through `pretokenized_encoder` when the
+    tokenizer is fast (tests/unit/test_match.py proves the ids equal)."""
+
+    def per_call(texts: list[str]) -> list[list[int]]:
         return tokenizer(texts, add_special_tokens=False)["input_ids"]
 
     backend = getattr(tokenizer, "backend_tokenizer", None)
-    if backend is None:
-        return plain, None
-    return pretokenized_encoder(backend), wordpiece_internal_encoder(backend)
+    return per_call if backend is None else pretokenized_encoder(backend)
 
 
 def pretokenized_encoder(backend, chunk: int = 4_096) -> Encoder:
@@ -185,92 +206,36 @@ def pretokenized_encoder(backend, chunk: int = 4_096) -> Encoder:
     return encode
 
 
-def wordpiece_internal_encoder(backend) -> Encoder | None:
-    """An encoder that segments each string as the continuation of a preceding word, or None if
-    `backend` (a `tokenizers.Tokenizer`) is not WordPiece.
-
-    `haus` → the ids of `##haus` (or `##ha ##us`, greedy longest match among `##` pieces, as
-    WordPiece continues a word). Only the first pre-token continues the word: whatever the
-    pre-tokenizer splits off (punctuation, text after whitespace) is encoded as usual.
-    """
-    from tokenizers import Tokenizer, models
-
-    from hyperofa.vocab.wordpiece import CONTINUATION, bare_spec
-
-    if not isinstance(getattr(backend, "model", None), models.WordPiece):
-        return None  # before serializing: a 401k-piece vocabulary takes seconds to dump and parse
-    spec = json.loads(backend.to_str())
-    model = spec.get("model", {})
-    if model.get("type") != "WordPiece":
-        return None
-    prefix = model.get("continuing_subword_prefix") or CONTINUATION
-    normal = Tokenizer.from_str(json.dumps(bare_spec(spec)))
-    continuation = Tokenizer.from_str(
-        json.dumps(bare_spec(spec, _continuation_vocab(model, prefix)))
-    )
-    normalizer, pre_tokenizer = normal.normalizer, normal.pre_tokenizer
-
-    def encode(texts: list[str]) -> list[list[int]]:
-        heads, tails = [], []
-        for text in texts:
-            text = normalizer.normalize_str(text) if normalizer is not None else text
-            head = _joined_head(text, pre_tokenizer)
-            heads.append(head)
-            tails.append(text[len(head) :])
-        head_ids = continuation.encode_batch(heads, add_special_tokens=False)
-        tail_ids = normal.encode_batch(tails, add_special_tokens=False)
-        return [h.ids + t.ids for h, t in zip(head_ids, tail_ids, strict=True)]
-
-    return encode
-
-
-def _continuation_vocab(model: dict[str, Any], prefix: str) -> dict[str, int]:
-    """A WordPiece vocab in which a word's first piece is looked up among the continuation pieces:
-    `x` and `##x` both map to the id of `##x` (every later piece is looked up as `##…` anyway)."""
-    pieces = {t[len(prefix) :]: i for t, i in model["vocab"].items() if t.startswith(prefix)}
-    vocab = {k: v for k, v in pieces.items() if k} | {prefix + k: v for k, v in pieces.items()}
-    unk = model.get("unk_token")
-    if unk in model["vocab"]:
-        vocab[unk] = model["vocab"][unk]
-    return vocab
-
-
-def _joined_head(text: str, pre_tokenizer) -> str:
-    """The prefix of (normalized) `text` that stays in the word before it: its first pre-token if
-    that pre-token merges with a letter written before it, else ""."""
-    if pre_tokenizer is None:
-        return text
-    pieces = pre_tokenizer.pre_tokenize_str(_JOINER + text)
-    if not pieces:
-        return ""
-    first, (start, end) = pieces[0]
-    if start != 0 or end <= len(_JOINER):
-        return ""
-    return text[: end - len(_JOINER)]
-
-
-def _to_csr(tokens: np.ndarray, words: np.ndarray, vocab_size: int, num_words: int) -> TokenWordMap:
-    valid = (tokens >= 0) & (tokens < vocab_size)
-    pair = np.unique(tokens[valid] * max(num_words, 1) + words[valid])  # sorts by token, then word
-    tok, word = pair // max(num_words, 1), pair % max(num_words, 1)
-    indptr = np.zeros(vocab_size + 1, dtype=np.int64)
-    np.cumsum(np.bincount(tok, minlength=vocab_size), out=indptr[1:])
-    return TokenWordMap(indptr=indptr, indices=word.astype(np.int64))
-
-
 def token_vectors(
-    token_words: TokenWordMap, word_vectors: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each token's vector in word space: the mean of its words' vectors.
+    token_words: TokenWordMap,
+    word_vectors: np.ndarray,
+    weighting: str = "multiset",
+    tokens: np.ndarray | None = None,
+) -> np.ndarray:
+    """Each token's vector in word space: the mean of its words' vectors, float64 (n, d), zero
+    rows for tokens without words.
 
-    Returns:
-        vectors float32 (V, d) — zero rows for tokens with no word; has_vector bool (V,).
+    Args:
+        weighting: "multiset" — a word counts once per surface form that holds the token (the
+            public OFA code's mean over its lists); "set" — once (de-duplicated).
+        tokens: the token ids to compute, int (n,); default every token.
     """
-    deg = token_words.degree()
-    has = deg > 0
-    weights = np.repeat(1.0 / np.maximum(deg, 1), deg).astype(np.float32)
-    mean = sp.csr_matrix(
-        (weights, token_words.indices, token_words.indptr),
-        shape=(token_words.num_tokens, word_vectors.shape[0]),
-    )
-    return np.asarray(mean @ word_vectors, dtype=np.float32), has
+    if weighting not in WEIGHTINGS:
+        raise ConfigError("word_weighting", weighting, f"one of {', '.join(WEIGHTINGS)}")
+    ids = np.arange(token_words.num_tokens) if tokens is None else np.asarray(tokens, np.int64)
+    starts, deg = token_words.indptr[ids], token_words.degree()[ids]
+    offsets = np.concatenate([[0], np.cumsum(deg)])
+    picked = np.repeat(starts - offsets[:-1], deg) + np.arange(offsets[-1])  # rows' pairs, in order
+    times = token_words.multiplicity[picked] if weighting == "multiset" else 1
+    # a word repeated `times` in a row, each weighted 1/len: the public code's list, summed in its
+    # order, so the float64 means are bit-identical to it (ties between tokens stay ties)
+    words = np.repeat(token_words.indices[picked], times)
+    lengths = np.bincount(np.repeat(np.arange(len(ids)), deg), np.ones(len(picked)) * times)
+    lengths = np.pad(lengths, (0, len(ids) - len(lengths))).astype(np.int64)
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    weights = np.repeat(1.0 / np.maximum(lengths, 1), lengths)
+    mean = sp.csr_matrix((weights, words, indptr), shape=(len(ids), word_vectors.shape[0]))
+    out = np.empty((len(ids), word_vectors.shape[1]), dtype=np.float64)
+    for c in range(0, word_vectors.shape[1], 16):  # float64 sums, no float64 copy of the table
+        out[:, c : c + 16] = mean @ word_vectors[:, c : c + 16].astype(np.float64)
+    return out

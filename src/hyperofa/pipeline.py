@@ -80,7 +80,7 @@ def _initialize(run: RunConfig, parts: initialize.InitParts) -> Artifact:
     """Wire the initializer (training its hypernetwork first when it has one) and run it."""
     trained = None
     if needs_hypernet(run.initializer):
-        words, _, _ = initialize.match_stage.load(parts.source_match)
+        words = initialize.match_stage.load(parts.source_match)
         art = hypernet.hypernet(
             run.hypernet, run.trainer, job_tracking(run), parts.rows,
             Keyed(words, parts.source_match.key), parts.vectors,

@@ -1,6 +1,15 @@
 import numpy as np
+import pytest
 
-from hyperofa.match import build_token_word_map, token_vectors, word_variants
+from hyperofa.errors import ConfigError, IncompatibleInputsError
+from hyperofa.match import (
+    TokenWordMap,
+    build_token_word_map,
+    pretokenized_encoder,
+    token_vectors,
+    tokenizer_encoder,
+    word_variants,
+)
 from tests.tiny import unigram_tokenizer
 
 PIECES = [
@@ -22,160 +31,165 @@ def _encode(tok):
     return lambda texts: tok(texts, add_special_tokens=False)["input_ids"]
 
 
-def test_word_variants_plain_and_word_internal():
+def test_word_variants_follow_the_public_code():
     assert word_variants("haus") == ["haus", " haus", " Haus"]
-    assert word_variants("$haus") == ["haus", "Haus"]
+    # `$` becomes a space; the capitalized form is w[1].upper() + w[2:]
+    assert word_variants("$haus") == [" haus", "  haus", "Haus"]
+    assert word_variants("haus$baum") == ["haus baum", " haus baum", " Haus baum"]
+    assert word_variants("$ab$") == [" ab ", "  ab ", "Ab "]
     assert word_variants("ärger") == ["ärger", " ärger", " Ärger"]
-    assert word_variants("$") == []
+    assert word_variants("ßa") == ["ßa", " ßa", " SSa"]  # str.upper, as there
+    # where the public code raises IndexError, the capitalized form is left out
+    assert word_variants("$") == [" ", "  "]
+    assert word_variants("") == ["", " "]
 
 
-def test_every_variant_contributes_its_subwords():
+def test_every_form_contributes_its_subwords_once_per_form():
     tok = unigram_tokenizer(PIECES)
     ids = tok.convert_tokens_to_ids
     # row 0 = deu:haus, row 1 = deu:baum, row 2 = deu:$haus
     twm = build_token_word_map(["haus", "baum", "$haus"], _encode(tok), len(tok))
-    assert set(twm.words_of(ids("\u2581haus"))) == {0, 2}  # plain and word-internal
-    assert set(twm.words_of(ids("\u2581Haus"))) == {0, 2}  # capitalized variants
-    # "baum" → ▁baum; " Baum" → ▁B aum
-    assert set(twm.words_of(ids("\u2581baum"))) == {1}
-    assert set(twm.words_of(ids("\u2581B"))) == {1}
-    assert set(twm.words_of(ids("aum"))) == {1}
+
+    def counted(token: str) -> dict[int, int]:
+        t = ids(token)
+        pairs = slice(twm.indptr[t], twm.indptr[t + 1])
+        return dict(zip(twm.indices[pairs].tolist(), twm.multiplicity[pairs].tolist(), strict=True))
+
+    # haus, " haus" → ▁haus (twice), " Haus" → ▁Haus; $haus: " haus" → ▁haus, "  haus" → <unk>
+    # ▁haus, "Haus" → ▁Haus
+    assert counted("\u2581haus") == {0: 2, 2: 2}
+    assert counted("\u2581Haus") == {0: 1, 2: 1}
+    assert counted("<unk>") == {2: 1}
+    # "baum", " baum" → ▁baum; " Baum" → ▁B aum
+    assert counted("\u2581baum") == {1: 2}
+    assert counted("\u2581B") == {1: 1} and counted("aum") == {1: 1}
     assert twm.words_of(ids("aus")).size == 0
-    assert twm.degree().sum() == len(twm.indices)
-    # rows are sorted and unique
-    for t in range(twm.num_tokens):
-        w = twm.words_of(t)
-        assert np.all(np.diff(w) > 0)
+    assert twm.degree().sum() == len(twm.indices) == len(twm.multiplicity)
+    for t in range(twm.num_tokens):  # rows are sorted and unique
+        assert np.all(np.diff(twm.words_of(t)) > 0)
+    assert twm.counts()["pairs_with_multiplicity"] == int(twm.multiplicity.sum())
 
 
-def test_token_vectors_are_means_of_word_vectors():
+def test_a_token_twice_in_one_form_counts_once():
+    tok = unigram_tokenizer(PIECES)
+    # "haus haus", " haus haus", " Haus haus": ▁haus twice in the first two forms, once in the third
+    twm = build_token_word_map(["haus$haus"], _encode(tok), len(tok))
+    t = tok.convert_tokens_to_ids("\u2581haus")
+    assert twm.words_of(t).tolist() == [0] and twm.multiplicity[twm.indptr[t]] == 3
+
+
+def test_token_vectors_multiset_and_set_means():
     tok = unigram_tokenizer(PIECES)
     twm = build_token_word_map(["haus", "baum", "$haus"], _encode(tok), len(tok))
-    wv = np.array([[1.0, 0.0], [0.0, 1.0], [3.0, 2.0]], dtype=np.float32)
-    vec, has = token_vectors(twm, wv)
-    haus = tok.convert_tokens_to_ids("\u2581haus")
-    np.testing.assert_allclose(vec[haus], [2.0, 1.0])
-    assert has[haus] and not has[tok.convert_tokens_to_ids("aus")]
-    assert np.all(vec[~has] == 0)
-    # brute force over every token
-    for t in range(twm.num_tokens):
-        words = twm.words_of(t)
+    wv = np.array([[1.0, 0.0], [0.0, 1.0], [4.0, 2.0]], dtype=np.float32)
+    haus, unk = tok.convert_tokens_to_ids("\u2581haus"), tok.convert_tokens_to_ids("<unk>")
+    multiset, as_set = token_vectors(twm, wv), token_vectors(twm, wv, "set")
+    assert multiset.dtype == np.float64 and multiset.shape == (len(tok), 2)
+    np.testing.assert_allclose(multiset[haus], [2.5, 1.0])  # (2·w0 + 2·w2) / 4
+    np.testing.assert_allclose(as_set[haus], [2.5, 1.0])
+    np.testing.assert_allclose(multiset[unk], [4.0, 2.0])
+    B = tok.convert_tokens_to_ids("\u2581B")
+    np.testing.assert_allclose(multiset[B], [0.0, 1.0])
+    assert np.all(multiset[~twm.covered()] == 0)
+    for t in range(twm.num_tokens):  # brute force
+        words, m = twm.words_of(t), twm.multiplicity[twm.indptr[t] : twm.indptr[t + 1]]
         if len(words):
-            np.testing.assert_allclose(vec[t], wv[words].mean(0), rtol=1e-6)
+            np.testing.assert_allclose(multiset[t], wv[np.repeat(words, m)].mean(0))
+            np.testing.assert_allclose(as_set[t], wv[words].mean(0))
+    with pytest.raises(ConfigError, match="word_weighting"):
+        token_vectors(twm, wv, "mean")
+
+
+def test_token_word_map_checks_its_arrays():
+    with pytest.raises(IncompatibleInputsError, match="multiplicities"):
+        TokenWordMap(np.array([0, 2]), np.array([0, 1]), np.array([1], dtype=np.int8))
+
+
+# --- the fast encoder: the ids of one tokenizer call per string ----------------------------------
 
 
 def _byte_level_bpe():
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=300, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False
+        vocab_size=300,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        special_tokens=["<s>", "</s>", "<mask>"],
+        show_progress=False,
     )
     tok.train_from_iterator(["haus baum Haus hausbaum don't ärger"] * 5, trainer)
-    return tok
+    return PreTrainedTokenizerFast(tokenizer_object=tok, mask_token="<mask>", bos_token="<s>")
 
 
 def _wordpiece():
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
-
-    vocab = ["[UNK]", "haus", "##aus", "h", "don", "'", "t", "arger", ".", "a", "b", "x"]
-    tok = Tokenizer(models.WordPiece({p: i for i, p in enumerate(vocab)}, unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    return tok
-
-
-def test_pretokenized_encoder_gives_the_ids_of_one_call_per_string():
-    from hyperofa.match import pretokenized_encoder
-
-    texts = ["haus", " haus", "", " Haus", "a b", "don't", "ärger", "Haus.", "  x", "baum"]
-    for backend in (unigram_tokenizer(PIECES).backend_tokenizer, _byte_level_bpe(), _wordpiece()):
-        alone = [backend.encode(t, add_special_tokens=False).ids for t in texts]
-        flat = pretokenized_encoder(backend, chunk=4)(texts)  # several chunks, one cut mid-list
-        assert flat.ids.tolist() == [i for ids in alone for i in ids]
-        assert flat.owners.tolist() == [j for j, ids in enumerate(alone) for _ in ids]
-    assert pretokenized_encoder(_wordpiece())([]).ids.size == 0
-
-
-def test_flat_and_per_string_encoders_build_the_same_map():
-    from hyperofa.match import tokenizer_encoders
-
-    tok = unigram_tokenizer(PIECES)
-    words = ["haus", "baum", "$haus", "Haus", "$", "hausbaum"] * 3
-    fast, _ = tokenizer_encoders(tok)
-    a = build_token_word_map(words, _encode(tok), len(tok), batch_size=4)
-    b = build_token_word_map(words, fast, len(tok), batch_size=4)
-    np.testing.assert_array_equal(a.indptr, b.indptr)
-    np.testing.assert_array_equal(a.indices, b.indices)
-
-
-# --- WordPiece -----------------------------------------------------------------------------------
-
-# `haus` is a word; inside a word it is `##ha ##us`; `baum` has both forms
-WORDPIECE = ["haus", "##ha", "##us", "baum", "##baum", "'", "t", "##t", "don"]
-
-
-def _wordpiece_map(words: list[str]):
-    from hyperofa.match import tokenizer_encoders
     from tests.wordpiece_tiny import wordpiece_tokenizer
 
-    tok = wordpiece_tokenizer(WORDPIECE, letters="abdhmnostu")
-    plain, internal = tokenizer_encoders(tok)
-    assert internal is not None
-    return tok, build_token_word_map(words, plain, len(tok), encode_internal=internal)
+    return wordpiece_tokenizer(["haus", "##aus", "don", "'", "t", "arger", "."], letters="abhx")
 
 
-def test_wordpiece_word_internal_keys_collect_continuation_pieces():
-    tok, twm = _wordpiece_map(["haus", "$haus", "baum", "$baum"])
-    ids = tok.convert_tokens_to_ids
-    assert set(twm.words_of(ids("haus"))) == {0}  # plain (and capitalized: uncased) only
-    assert set(twm.words_of(ids("##ha"))) == {1} and set(twm.words_of(ids("##us"))) == {1}
-    assert set(twm.words_of(ids("baum"))) == {2} and set(twm.words_of(ids("##baum"))) == {3}
-    assert twm.words_of(ids("h")).size == 0 and twm.words_of(ids("##h")).size == 0
+def _xlmr():
+    from tests.integration.conftest import xlmr_tokenizer
+
+    return xlmr_tokenizer()
 
 
-def test_wordpiece_word_internal_punctuation_starts_words_of_its_own():
-    # BERT splits `'` off: in `don't` the `t` is word-initial, so `$'t` holds `'` and `t`, not `##t`
-    tok, twm = _wordpiece_map(["$'t", "$t"])
-    ids = tok.convert_tokens_to_ids
-    assert set(twm.words_of(ids("'"))) == {0} and set(twm.words_of(ids("t"))) == {0}
-    assert set(twm.words_of(ids("##t"))) == {1}
-    assert plain_ids(tok, "don't") == ids(["don", "'", "t"])
+WORDS = ["haus", "$haus", "haus$baum", "$aus$", "don't", "ärger", "Haus.", "x", "$", "straße"]
+ODD = ["", " ", "  x", "a b  c", "<mask>", "a<mask>b", "[MASK]", "<s>", "𝔘ñï😀", "中文 字", "\t\n"]
 
 
-def plain_ids(tok, text: str) -> list[int]:
-    return tok(text, add_special_tokens=False)["input_ids"]
+@pytest.mark.parametrize("make", [unigram_tokenizer, _byte_level_bpe, _wordpiece, _xlmr])
+def test_fast_encoder_gives_the_ids_of_one_tokenizer_call_per_string(make):
+    tok = make(PIECES) if make is unigram_tokenizer else make()
+    texts = [form for w in WORDS for form in word_variants(w)] + ODD
+    alone = [tok(t, add_special_tokens=False)["input_ids"] for t in texts]
+    assert alone == [tok.encode(t, add_special_tokens=False) for t in texts]  # the public call
+    flat = pretokenized_encoder(tok.backend_tokenizer, chunk=4)(texts)  # chunks cut mid-list
+    assert flat.ids.tolist() == [i for ids in alone for i in ids]
+    assert flat.owners.tolist() == [j for j, ids in enumerate(alone) for _ in ids]
+    assert pretokenized_encoder(tok.backend_tokenizer)([]).ids.size == 0
+    special = {tok.mask_token_id} & {i for ids in alone for i in ids}
+    assert special, "a special token's text gives its id, as `tokenizer.encode` does"
 
 
-def test_wordpiece_map_equals_one_tokenizer_call_per_variant():
-    """Brute force: a plain word holds the tokens of its variants, each tokenized alone; a `$` word
-    those of `t<word>` after its first piece (no piece but `t` starts with t, so the rest of the
-    word is segmented as a continuation)."""
-    words = ["haus", "Haus", "hausbaum", "don't", "tot", "$baum", "$us", "$hadt", "$Hausbaum"]
-    tok, twm = _wordpiece_map(words)
+def test_fast_and_per_string_encoders_build_the_same_map():
+    tok = unigram_tokenizer(PIECES)
+    words = ["haus", "baum", "$haus", "Haus", "$", "hausbaum", "haus$baum"] * 3
+    a = build_token_word_map(words, _encode(tok), len(tok), batch_size=4)
+    b = build_token_word_map(words, tokenizer_encoder(tok), len(tok), batch_size=4)
+    for field in ("indptr", "indices", "multiplicity"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+
+
+def test_wordpiece_map_equals_one_tokenizer_call_per_form():
+    """`$` is a space for WordPiece too (the public code): `$aus` holds the pieces of ` aus`."""
+    tok = _wordpiece()
+    words = ["haus", "Haus", "hausbaum", "don't", "$aus", "$haus$", "ab$x"]
+    twm = build_token_word_map(words, tokenizer_encoder(tok), len(tok))
     for row, word in enumerate(words):
-        if word.startswith("$"):
-            expected = set(plain_ids(tok, "t" + word[1:])[1:])
-        else:
-            expected = {i for v in word_variants(word) for i in plain_ids(tok, v)}
-        assert {t for t in range(len(tok)) if row in twm.words_of(t)} == expected, word
-
-
-def test_unigram_tokenizers_get_no_word_internal_encoder():
-    from hyperofa.match import tokenizer_encoders
-
-    assert tokenizer_encoders(unigram_tokenizer(PIECES))[1] is None
+        forms = [tok(f, add_special_tokens=False)["input_ids"] for f in word_variants(word)]
+        expected: dict[int, int] = {}
+        for ids in forms:
+            for t in set(ids):
+                expected[t] = expected.get(t, 0) + 1
+        got = {
+            t: int(twm.multiplicity[twm.indptr[t] + np.searchsorted(twm.words_of(t), row)])
+            for t in range(len(tok))
+            if row in twm.words_of(t)
+        }
+        assert got == expected, word
+    assert twm.words_of(tok.convert_tokens_to_ids("##aus")).size == 0  # no continuation pieces
 
 
 def test_matching_ignores_truncation_a_previous_call_left_on_the_tokenizer():
-    from hyperofa.match import tokenizer_encoders
-
     words = ["haus", "baum", "$haus"] * 50
     tok = unigram_tokenizer(PIECES)
     reference = build_token_word_map(words, _encode(tok), len(tok))
     tok(["haus baum haus"], truncation=True, max_length=2, padding="max_length")
-    plain, internal = tokenizer_encoders(tok)
-    twm = build_token_word_map(words, plain, len(tok), encode_internal=internal)
+    twm = build_token_word_map(words, tokenizer_encoder(tok), len(tok))
     np.testing.assert_array_equal(twm.indptr, reference.indptr)
     np.testing.assert_array_equal(twm.indices, reference.indices)
+    np.testing.assert_array_equal(twm.multiplicity, reference.multiplicity)

@@ -21,19 +21,6 @@ def intrinsic_scores(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
     return {"cosine": float(cosine.mean()), "l1_norm": float(l1)}
 
 
-def held_out_view(inputs: InitInputs, test_ids: np.ndarray) -> InitInputs:
-    """`inputs` with the source tokens `test_ids` as targets and removed from the candidates."""
-    held_out = dataclasses.replace(
-        inputs,
-        source_has_vector=inputs.source_has_vector.copy(),
-        target_vectors=inputs.source_vectors,
-        target_has_vector=inputs.source_has_vector,
-        target_words=inputs.source_words,
-    )
-    held_out.source_has_vector[test_ids] = False
-    return held_out
-
-
 def intrinsic_comparison(
     inputs: InitInputs, test_ids: np.ndarray, hyperofa_rows: np.ndarray, ofa: OFAConfig
 ) -> dict[str, float]:
@@ -43,7 +30,7 @@ def intrinsic_comparison(
     offline_ofa = OFAInitializer(dataclasses.replace(ofa, use_gpu=False))
     predictions = {
         "hyperofa": hyperofa_rows,
-        "ofa": offline_ofa.fill(held_out_view(inputs, test_ids), test_ids),
+        "ofa": offline_ofa.predict(inputs, inputs.source_words, test_ids, excluded=test_ids),
         "random": random_rows(
             inputs.source_rows, len(test_ids), np.random.default_rng(inputs.seed)
         ),

@@ -1,10 +1,10 @@
 """The initializer interface and the steps every initializer shares.
 
 Every initializer fills the target rows the same way (DESIGN §3.3): all rows start random
-(source mean/std per dimension), the method writes the rows of target tokens that have a vector in
-word space, then tokens shared with the source vocabulary are copied over. Only the middle step
-differs: an initializer says which target tokens it can set (`covers`) and computes their rows
-(`fill`). Initializers are pure: arrays in, rows out, no files, no training, no logging of curves.
+(source mean/std per dimension), the method writes the rows of the target tokens it covers (e.g.
+those that matched words), then tokens shared with the source vocabulary are copied over. Only the
+middle step differs: an initializer says which target tokens it can set (`covers`) and computes
+their rows (`fill`). Initializers are pure: arrays in, rows out, no files, no training.
 """
 
 from __future__ import annotations
@@ -32,21 +32,16 @@ _KIND_TO_PROVENANCE = {
 class InitInputs:
     """What an initializer may use. Rows are coordinates F when factorized, else embeddings E.
 
-    source_rows: float32 (V_s, k); copy: target→source map; *_vectors: float32 (V, d) token
-    vectors in word space with has_* masks (V,); *_words: token→word CSR maps; word_vectors: the
-    word-vector table (N, d).
+    source_rows: float32 (V_s, k); copy: target→source map; *_words: token→word CSR maps (with
+    multiplicities) of each tokenizer; word_vectors: the word-vector table (N, d).
     """
 
     source_rows: np.ndarray
     copy: CopyMap
-    source_vectors: np.ndarray
-    source_has_vector: np.ndarray
-    target_vectors: np.ndarray
-    target_has_vector: np.ndarray
+    source_words: TokenWordMap
+    target_words: TokenWordMap
+    word_vectors: np.ndarray
     seed: int = 0
-    source_words: TokenWordMap | None = None
-    target_words: TokenWordMap | None = None
-    word_vectors: np.ndarray | None = None
 
     @property
     def num_target(self) -> int:

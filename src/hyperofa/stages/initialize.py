@@ -46,19 +46,13 @@ class Initialization:
 
 
 def init_inputs(parts: InitParts, seed: int) -> InitInputs:
-    s_words, s_vec, s_has = match_stage.load(parts.source_match)
-    t_words, t_vec, t_has = match_stage.load(parts.target_match)
     return InitInputs(
         source_rows=parts.rows.value,
         copy=copy_stage.load(parts.copy),
-        source_vectors=s_vec,
-        source_has_vector=s_has,
-        target_vectors=t_vec,
-        target_has_vector=t_has,
-        seed=seed,
-        source_words=s_words,
-        target_words=t_words,
+        source_words=match_stage.load(parts.source_match),
+        target_words=match_stage.load(parts.target_match),
         word_vectors=parts.vectors.value,
+        seed=seed,
     )
 
 

@@ -1,4 +1,17 @@
-"""Copy: tokens shared by the source and target vocabularies (OFA `get_overlapping_tokens`)."""
+"""Copy: tokens shared by the source and target vocabularies, as the public OFA code finds them.
+
+cisnlp/ofa `ofa/utils.py::get_overlapping_tokens` (fuzzy_search on, fuzzy_whitespace off, as
+`ofa.py` calls it), on tokens standardized by `standardized_vocab`:
+- Each vocabulary becomes a dict standardized token → id built in ascending id order, so when
+  several ids standardize alike the highest id stands for them (in the target, the others are
+  not copied at all).
+- Exact: a target token whose standardized form is in the source dict copies that id.
+- Case-insensitive, for the rest: the source dict lowercased as
+  `{token.lower(): id for token, id in sorted(source.items())}` — on a collision the last token in
+  sorted string order wins — and looked up with a truthiness test, so source id 0 never matches.
+Ours adds one rule first: target special tokens map to the source's special of the same role
+(`mask_token` …) whatever their spelling; the public code copies them only by exact overlap.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hyperofa.vocab.standardize import standardize
+from hyperofa.vocab.standardize import standardized_vocab
 
 log = logging.getLogger(__name__)
 
@@ -50,55 +63,69 @@ class CopyMap:
         }
 
 
-def _first_index(keys: Sequence[str], skip: set[int]) -> dict[str, int]:
-    """key → lowest index holding it. Lowest id wins collisions: in sentencepiece and BPE vocabs a
-    lower id is the more frequent piece, so the choice is deterministic and sensible."""
-    index: dict[str, int] = {}
-    for i, k in enumerate(keys):
-        if k and i not in skip and k not in index:
-            index[k] = i
-    return index
+def _by_form(standardized: Sequence[str | None]) -> dict[str, int]:
+    """standardized token → id, built in ascending id order (the highest id of a form wins)."""
+    return {form: i for i, form in enumerate(standardized) if form is not None}
+
+
+def public_overlap(
+    source_std: Sequence[str | None], target_std: Sequence[str | None]
+) -> dict[int, tuple[int, int]]:
+    """target id → (source id, CopyKind.EXACT or CASE_INSENSITIVE) by the public code's rule."""
+    source, target = _by_form(source_std), _by_form(target_std)
+    out = {target[f]: (source[f], CopyKind.EXACT) for f in target.keys() & source.keys()}
+    lowered = {form.lower(): i for form, i in sorted(source.items())}
+    for form, t_id in target.items():
+        if form in source:
+            continue
+        s_id = lowered.get(form.lower())
+        if s_id:  # the public code's truthiness test: source id 0 never matches
+            out[t_id] = (s_id, CopyKind.CASE_INSENSITIVE)
+    return out
 
 
 def overlapping_tokens(
-    source_tokens: Sequence[str],
-    target_tokens: Sequence[str],
+    source_std: Sequence[str | None],
+    target_std: Sequence[str | None],
     source_specials: dict[str, int],
     target_specials: dict[str, int],
 ) -> CopyMap:
-    """Map target tokens onto source tokens: specials by role, then exact, then case-insensitive.
+    """Map target tokens onto source tokens: specials by role, then `public_overlap`.
 
     Args:
-        source_tokens, target_tokens: token strings by id (empty string = unused id).
+        source_std, target_std: standardized token by id (`standardized_vocab`, or `standardize`
+            of the token strings); None = unused id.
         source_specials, target_specials: role (e.g. `mask_token`) → id, for each tokenizer.
     """
-    src_std, tgt_std = standardize(source_tokens), standardize(target_tokens)
-    source_id = np.full(len(target_tokens), NO_SOURCE, dtype=np.int64)
-    kind = np.zeros(len(target_tokens), dtype=np.int8)
+    source_id = np.full(len(target_std), NO_SOURCE, dtype=np.int64)
+    kind = np.zeros(len(target_std), dtype=np.int8)
     for role, t_id in target_specials.items():
-        if role in source_specials and 0 <= t_id < len(target_tokens):
+        if role in source_specials and 0 <= t_id < len(target_std):
             source_id[t_id], kind[t_id] = source_specials[role], CopyKind.SPECIAL
-    src_special_ids = set(source_specials.values())
-    exact = _first_index(src_std, src_special_ids)
-    lowered = _first_index([t.lower() for t in src_std], src_special_ids)
-    for t_id, token in enumerate(tgt_std):
-        if kind[t_id] != CopyKind.NONE or not token:
-            continue
-        if (s := exact.get(token)) is not None:
-            source_id[t_id], kind[t_id] = s, CopyKind.EXACT
-        elif (s := lowered.get(token.lower())) is not None:
-            source_id[t_id], kind[t_id] = s, CopyKind.CASE_INSENSITIVE
+    for t_id, (s_id, how) in public_overlap(source_std, target_std).items():
+        if kind[t_id] == CopyKind.NONE:
+            source_id[t_id], kind[t_id] = s_id, how
     result = CopyMap(source_id=source_id, kind=kind)
     c = result.counts()
     log.info(
         "copy: %s source, %s target, %s exact, %s case-insensitive, %s special",
-        f"{len(source_tokens):,}",
-        f"{len(target_tokens):,}",
+        f"{len(source_std):,}",
+        f"{len(target_std):,}",
         f"{c['copied_exact']:,}",
         f"{c['copied_ci']:,}",
         f"{c['special']:,}",
     )
     return result
+
+
+def copy_map(source_tokenizer, target_tokenizer) -> CopyMap:
+    """`overlapping_tokens` of two transformers tokenizers."""
+    return overlapping_tokens(
+        standardized_vocab(source_tokenizer),
+        standardized_vocab(target_tokenizer),
+        special_ids(source_tokenizer),
+        special_ids(target_tokenizer),
+    )
 
 
 def special_ids(tokenizer) -> dict[str, int]:
