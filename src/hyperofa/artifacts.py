@@ -93,10 +93,11 @@ def write_json_atomic(path: Path, obj: Any) -> None:
 
 
 @contextlib.contextmanager
-def atomic_dir(final: Path) -> Iterator[Path]:
+def atomic_dir(final: Path, replace: bool = False) -> Iterator[Path]:
     """Yield a temp dir beside `final`; on success rename it to `final`, on error delete it.
 
-    If `final` appeared meanwhile (another process won the race) ours is discarded.
+    If `final` exists by then, `replace` swaps ours in (the old one is removed); otherwise ours is
+    discarded (another process won the race to build the same thing).
     """
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f"{final.name}.tmp-"))
@@ -106,8 +107,12 @@ def atomic_dir(final: Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     tmp.chmod(default_mode(directory=True))
+    old = final.parent / f"{final.name}.old-{tmp.name.rsplit('-', 1)[-1]}"
+    if replace and final.exists():
+        os.replace(final, old)  # readers see the old dir until the new one is in place
     try:
         os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
     except OSError:
         if not (final / MANIFEST).exists() and not final.is_file():
             shutil.rmtree(tmp, ignore_errors=True)

@@ -24,15 +24,7 @@ def mask_tokens(
     id. Unselected positions get label -100. `input_ids` is not modified. Random draws come from
     `generator` (on its own device, so a CPU generator gives the same masks for a GPU batch).
     """
-    if input_ids.shape != special_tokens_mask.shape:
-        raise IncompatibleInputsError(
-            f"input_ids {tuple(input_ids.shape)} and special_tokens_mask "
-            f"{tuple(special_tokens_mask.shape)} differ in shape"
-        )
-    if not 0.0 <= mlm_probability <= 1.0:
-        raise ConfigError("mlm_probability", mlm_probability, "a probability in [0, 1]")
-    if vocab_size <= 0:
-        raise ConfigError("vocab_size", vocab_size, "a positive number of tokens")
+    _check(input_ids, special_tokens_mask, vocab_size, mlm_probability)
     device = generator.device if generator is not None else input_ids.device
     shape, ids = input_ids.shape, input_ids.long()
 
@@ -49,3 +41,17 @@ def mask_tokens(
     inputs = ids.masked_fill(to_mask, mask_token_id)
     inputs = torch.where(to_random, random_ids.to(ids.device), inputs)
     return inputs, labels
+
+
+def _check(
+    input_ids: torch.Tensor, special: torch.Tensor, vocab_size: int, probability: float
+) -> None:
+    if input_ids.shape != special.shape:
+        raise IncompatibleInputsError(
+            f"input_ids {tuple(input_ids.shape)} and special_tokens_mask "
+            f"{tuple(special.shape)} differ in shape"
+        )
+    if not 0.0 <= probability <= 1.0:
+        raise ConfigError("mlm_probability", probability, "a probability in [0, 1]")
+    if vocab_size <= 0:
+        raise ConfigError("vocab_size", vocab_size, "a positive number of tokens")

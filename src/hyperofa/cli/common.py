@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
 import traceback
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, open_dict
 
 from hyperofa.artifacts import write_json_atomic
-from hyperofa.errors import HyperofaError
+from hyperofa.errors import ConfigError, HyperofaError
 
 log = logging.getLogger("hyperofa")
 logging.getLogger("faiss.loader").setLevel(logging.WARNING)  # it logs every CPU-feature probe
@@ -32,6 +33,26 @@ def job_settings(cfg: DictConfig) -> bool:
         with open_dict(cfg):
             cfg.logger.group = Path(sweep).name
     return multirun
+
+
+# launcher plugin class → the command its cluster must provide on this machine
+LAUNCHER_COMMANDS = {"SlurmLauncher": "srun", "LocalLauncher": None}
+
+
+def check_launcher(config: DictConfig) -> None:
+    """A sweep's launcher can start here: the SLURM launcher needs `srun` on the PATH. Logs a
+    named error and exits 2 before any job starts (submitit would raise a bare RuntimeError)."""
+    target = str(config.hydra.launcher.get("_target_", ""))
+    command = next((c for name, c in LAUNCHER_COMMANDS.items() if target.endswith(name)), None)
+    if command is not None and shutil.which(command) is None:
+        err = ConfigError(
+            "hydra/launcher",
+            target.rsplit(".", 1)[-1],
+            f"a machine with `{command}` on the PATH (a SLURM login node); without one use "
+            "hydra/launcher=basic or hydra/launcher=parallel",
+        )
+        log.error("%s: %s", type(err).__name__, err)
+        sys.exit(2)
 
 
 def task_wrapper(task: Callable[[], T], keep_going: bool = False) -> T | None:

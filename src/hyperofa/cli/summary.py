@@ -14,10 +14,10 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from hyperofa.artifacts import write_json_atomic
-from hyperofa.cli.common import ERROR_FILE
+from hyperofa.cli.common import ERROR_FILE, check_launcher
 from hyperofa.errors import EmptyInputError
-from hyperofa.report import Row, full_table, headline_table, row_record, write_report
-from hyperofa.report.write import LEGEND
+from hyperofa.report import Row, row_record, write_report
+from hyperofa.report.write import tables_markdown
 
 log = logging.getLogger(__name__)
 
@@ -29,20 +29,7 @@ def summary_records(rows: Sequence[Row]) -> list[dict[str, Any]]:
 
 def summary_markdown(rows: Sequence[Row]) -> str:
     """summary.md: report.md's headline table and its table of every metric and count."""
-    return "\n".join(
-        [
-            LEGEND,
-            "",
-            "## Headline metrics",
-            "",
-            headline_table(rows),
-            "",
-            "## All metrics and vocabulary counts",
-            "",
-            full_table(rows),
-            "",
-        ]
-    )
+    return tables_markdown(rows)
 
 
 def write_summary(root: Path) -> Path | None:
@@ -71,6 +58,9 @@ def failed_jobs(root: Path) -> list[str]:
 
 
 class SummaryCallback(Callback):
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        check_launcher(config)
+
     def on_run_end(self, config: DictConfig, **kwargs: Any) -> None:
         write_summary(Path(config.hydra.runtime.output_dir))
 

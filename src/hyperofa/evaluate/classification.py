@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pytorch_lightning as pl
 import torch
 from torch import nn
 
@@ -15,7 +14,7 @@ from hyperofa.config.evaluate import FineTuneConfig
 from hyperofa.config.training import TrainerConfig
 from hyperofa.errors import IncompatibleInputsError
 from hyperofa.evaluate.datasets import LabelledText
-from hyperofa.evaluate.finetune import fine_tune, loaders, pad_batch
+from hyperofa.evaluate.finetune import fine_tune_head, pad_batch
 from hyperofa.evaluate.metrics import accuracy, average_over_languages, macro_f1
 
 
@@ -101,11 +100,16 @@ def zero_shot_classification(
     train_f, dev_f = (
         encode_texts(tokenizer, rows, class_ids, cfg.max_length) for rows in (train, dev)
     )
-    pl.seed_everything(seed, workers=True, verbose=False)  # the head's initialization
-    model = SequenceClassifier(encoder, len(classes), cfg.dropout)
-    train_loader, dev_loader = loaders(train_f, dev_f, pad_id, cfg, seed)
-    result = fine_tune(
-        model, train_loader, dev_loader, decode_classes, lambda p, g: macro_f1(g, p), cfg, seed, hw
+    model, result = fine_tune_head(
+        lambda: SequenceClassifier(encoder, len(classes), cfg.dropout),
+        train_f,
+        dev_f,
+        pad_id,
+        decode_classes,
+        lambda p, g: macro_f1(g, p),
+        cfg,
+        seed,
+        hw,
     )
     per_language = {}
     for lang, rows in tests.items():

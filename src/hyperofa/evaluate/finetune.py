@@ -170,3 +170,22 @@ def loaders(
         ),
         DataLoader(dev, cfg.eval_batch_size, collate_fn=collate),
     )
+
+
+def fine_tune_head(
+    make_model: Callable[[], nn.Module],
+    train: list,
+    dev: list,
+    pad_id: int,
+    decode: Decode,
+    score: Score,
+    cfg: FineTuneConfig,
+    seed: int,
+    hw: TrainerConfig | None = None,
+) -> tuple[nn.Module, FineTuneResult]:
+    """Seed, build encoder + fresh head (`make_model`), fine-tune on the `train` features with
+    the best state by `score` on `dev`; the model (best state loaded) and the history."""
+    pl.seed_everything(seed, workers=True, verbose=False)  # the head's initialization
+    model = make_model()
+    train_loader, dev_loader = loaders(train, dev, pad_id, cfg, seed)
+    return model, fine_tune(model, train_loader, dev_loader, decode, score, cfg, seed, hw)

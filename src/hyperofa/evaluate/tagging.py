@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -21,7 +20,7 @@ from hyperofa.config.evaluate import FineTuneConfig
 from hyperofa.config.training import TrainerConfig
 from hyperofa.errors import IncompatibleInputsError
 from hyperofa.evaluate.datasets import TaggedSentence
-from hyperofa.evaluate.finetune import fine_tune, loaders, pad_batch
+from hyperofa.evaluate.finetune import fine_tune_head, pad_batch
 from hyperofa.evaluate.metrics import average_over_languages, entity_scores, pos_scores
 from hyperofa.training import IGNORE_INDEX
 
@@ -144,6 +143,22 @@ def predict_tags(
     return out
 
 
+def test_scores(
+    model: nn.Module,
+    tokenizer,
+    sentences: Sequence[TaggedSentence],
+    labels: Sequence[str],
+    metric: str,
+    cfg: FineTuneConfig,
+) -> dict[str, float]:
+    """`tag_scores` of the fine-tuned `model` on one test language's sentences."""
+    label_ids = {tag: i for i, tag in enumerate(labels)}
+    encoded = encode_tagged(tokenizer, sentences, label_ids, cfg.max_length)
+    pred = predict_tags(model, encoded, tokenizer.pad_token_id, cfg.eval_batch_size)
+    gold = [[label_ids[t] for t in s.tags] for s in sentences]
+    return tag_scores(metric, labels, gold, pred)
+
+
 def zero_shot_tagging(
     encoder: nn.Module,
     tokenizer,
@@ -156,35 +171,28 @@ def zero_shot_tagging(
     seed: int,
     hw: TrainerConfig | None = None,
 ) -> dict[str, Any]:
-    """Fine-tune encoder + head on train, keep the best epoch on dev, score every test language.
-
-    `labels[0]` is the fallback for words without a prediction (use `O` for NER). `metric` is
-    `ner` or `pos`. Returns {"average", "per_language", "fine_tune"}.
-    """
+    """Fine-tune encoder + head on train, keep the best epoch on dev, score every test language:
+    {"average", "per_language", "fine_tune"}. `labels[0]` is the fallback for words without a
+    prediction (use `O` for NER); `metric` is `ner` or `pos`."""
     label_ids = {tag: i for i, tag in enumerate(labels)}
-    pad_id = tokenizer.pad_token_id
     enc_train, enc_dev = (
         encode_tagged(tokenizer, s, label_ids, cfg.max_length) for s in (train, dev)
     )
-    pl.seed_everything(seed, workers=True, verbose=False)  # the head's initialization
-    model = TokenClassifier(encoder, len(labels), cfg.dropout)
-    train_loader, dev_loader = loaders(enc_train.features, enc_dev.features, pad_id, cfg, seed)
-    result = fine_tune(
-        model,
-        train_loader,
-        dev_loader,
+    model, result = fine_tune_head(
+        lambda: TokenClassifier(encoder, len(labels), cfg.dropout),
+        enc_train.features,
+        enc_dev.features,
+        tokenizer.pad_token_id,
         decode_tags,
         lambda p, g: tag_scores(metric, labels, g, p)["f1"],
         cfg,
         seed,
         hw,
     )
-    per_language = {}
-    for lang, sentences in tests.items():
-        encoded = encode_tagged(tokenizer, sentences, label_ids, cfg.max_length)
-        pred = predict_tags(model, encoded, pad_id, cfg.eval_batch_size)
-        gold = [[label_ids[t] for t in s.tags] for s in sentences]
-        per_language[lang] = tag_scores(metric, labels, gold, pred)
+    per_language = {
+        lang: test_scores(model, tokenizer, sentences, labels, metric, cfg)
+        for lang, sentences in tests.items()
+    }
     return {
         "average": average_over_languages(per_language),
         "per_language": per_language,

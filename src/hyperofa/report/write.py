@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import shutil
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hyperofa.artifacts import write_json_atomic
+from hyperofa.artifacts import atomic_dir, write_json_atomic
 from hyperofa.report.collect import Job, Row, collect
 from hyperofa.report.plots import plot_bars, plot_sweep_loss_curves
 from hyperofa.report.tables import (
@@ -52,24 +48,6 @@ def safe_name(name: str) -> str:
     return re.sub(r"[^\w.-]+", "_", name)
 
 
-@contextlib.contextmanager
-def replaced_dir(final: Path) -> Iterator[Path]:
-    """Yield a temp dir beside `final`; on success it takes `final`'s place (an older report is
-    removed), on error it is deleted and `final` stays as it was."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.tmp-"))
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = final.parent / f".{final.name}.old-{tmp.name.rsplit('-', 1)[-1]}"
-    if final.exists():
-        os.replace(final, old)
-    os.replace(tmp, final)
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def _markdown(
     root: Path, rows: Sequence[Row], jobs: Sequence[Job], csvs: dict[str, str], pngs: list[str]
 ) -> str:
@@ -80,16 +58,7 @@ def _markdown(
         f"{len(rows)} rows from {len(jobs)} result.json files; "
         f"{logged} jobs with continued pre-training logs.",
         "",
-        LEGEND,
-        "",
-        "## Headline metrics",
-        "",
-        headline_table(rows),
-        "",
-        "## All metrics and vocabulary counts",
-        "",
-        full_table(rows),
-        "",
+        tables_markdown(rows),
         "## Per-language scores",
         "",
         *(f"- [{f}]({f}): {metric} per language" for f, metric in csvs.items()),
@@ -100,6 +69,13 @@ def _markdown(
         "",
     ]
     return "\n".join(lines)
+
+
+def tables_markdown(rows: Sequence[Row]) -> str:
+    """The legend, the headline table and the table of every metric and count."""
+    parts = [LEGEND, "## Headline metrics", headline_table(rows)]
+    parts += ["## All metrics and vocabulary counts", full_table(rows)]
+    return "\n\n".join(parts) + "\n"
 
 
 def _write_csvs(rows: Sequence[Row], tmp: Path) -> dict[str, str]:
@@ -136,7 +112,7 @@ def write_report(root: str | Path, out: str | Path | None = None) -> Report:
     rows, jobs = collect(root)
     base = root.parent if root.is_file() else root
     out = Path(out) if out is not None else base / REPORT_DIR
-    with replaced_dir(out) as tmp:
+    with atomic_dir(out, replace=True) as tmp:
         csvs = _write_csvs(rows, tmp)
         pngs = _write_plots(rows, jobs, tmp)
         (tmp / "report.md").write_text(_markdown(root, rows, jobs, csvs, pngs))

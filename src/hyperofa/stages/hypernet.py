@@ -47,22 +47,7 @@ def hypernet(
     work = cache_root() / STAGE / f"{cache_key(STAGE, config, inputs)}.work"
 
     def build(tmp: Path) -> dict:
-        words, n = source_words.value, len(rows.value)  # ids past the rows: unused embeddings
-        loggers = tracking.loggers("hypernet", "hypernet")
-        try:
-            result = train_hypernet(
-                words.indptr[: n + 1],
-                words.indices[: words.indptr[n]],
-                vectors.value,
-                rows.value,
-                cfg.model,
-                cfg.train,
-                work,
-                hw=hw,
-                loggers=loggers,
-            )
-        finally:
-            close_loggers(loggers)
+        result = _train(cfg, hw, tracking, rows.value, source_words.value, vectors.value, work)
         for name in KEPT:
             (tmp / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(work / name), tmp / name)
@@ -71,6 +56,26 @@ def hypernet(
     art = cached_stage(cache_root(), STAGE, config, inputs, build)
     shutil.rmtree(work, ignore_errors=True)
     return art
+
+
+def _train(
+    cfg: HypernetConfig,
+    hw: TrainerConfig,
+    tracking: Tracking,
+    rows: np.ndarray,
+    words: TokenWordMap,
+    vectors: np.ndarray,
+    work: Path,
+) -> TrainResult:
+    n = len(rows)  # the map may cover more ids than the rows (unused embeddings): rows only
+    indptr, indices = words.indptr[: n + 1], words.indices[: words.indptr[n]]
+    loggers = tracking.loggers("hypernet", "hypernet")
+    try:
+        return train_hypernet(
+            indptr, indices, vectors, rows, cfg.model, cfg.train, work, hw=hw, loggers=loggers
+        )
+    finally:
+        close_loggers(loggers)
 
 
 def load(art: Artifact, cfg: HypernetConfig, vectors: np.ndarray) -> TrainResult:

@@ -30,6 +30,10 @@ def _one_thread():
 
 @pytest.fixture(scope="session")
 def tokenizer():
+    return xlmr_like_tokenizer()
+
+
+def xlmr_like_tokenizer():
     """XLM-R-like: `<s> … </s>` around every text, so special positions are exercised."""
     tok = unigram_tokenizer(PIECES)
     tok.backend_tokenizer.post_processor = processors.TemplateProcessing(

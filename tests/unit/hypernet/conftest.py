@@ -79,7 +79,7 @@ def train_problem(problem: Problem, run_dir, model_cfg, train_cfg, **kw) -> Trai
         model_cfg,
         train_cfg,
         run_dir,
-        hw=TrainerConfig(progress=False),
+        hw=kw.pop("hw", TrainerConfig(progress=False)),
         **kw,
     )
 
