@@ -49,7 +49,7 @@ tribunal, in the determination of his rights and obligations and of any criminal
 """
 
 
-def gemma_style(texts: Sequence[str], vocab_size: int = 400) -> PreTrainedTokenizerFast:
+def gemma_style(texts: Sequence[str], vocab_size: int = 800) -> PreTrainedTokenizerFast:
     """Gemma's shape (transformers' GGUF conversion): specials, the 256 byte pieces, then
     SentencePiece BPE pieces in merge order; merges from every split of each piece, by position."""
     model = io.BytesIO()
