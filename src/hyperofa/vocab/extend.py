@@ -35,7 +35,9 @@ def extend_tokenizer(
 
     `texts`: target-language documents or lines (split at newlines; blank lines dropped), read once.
     `vocab_size`: size of the new SentencePiece model, its 3 meta pieces included (as in
-    `spm_train`); a text too small for it yields fewer pieces. Returns the target tokenizer (ids
+    `spm_train`); a text too small for it yields fewer pieces. For a BPE source, the most pieces
+    appended (new characters and one per learned merge; learning stops when no pair of tokens
+    occurs twice). Returns the target tokenizer (ids
     0..source_size-1 as in the source, new pieces at source_size..target_size-1) and counts
     {source_size, trained_pieces, added, target_size} (and more for WordPiece and BPE). A
     WordPiece source goes to `hyperofa.vocab.wordpiece.extend_wordpiece`, a BPE source to
