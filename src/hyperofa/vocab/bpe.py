@@ -18,7 +18,6 @@ exactly (`bpe_spec.MergeRules`), which `check_protected` verifies.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import Counter
@@ -29,7 +28,7 @@ from tokenizers import Tokenizer
 from transformers import PreTrainedTokenizerFast
 
 from hyperofa.errors import EmptyInputError, IncompatibleInputsError
-from hyperofa.vocab.bpe_spec import Extension, MergeRules, bpe_spec, extended_spec
+from hyperofa.vocab.bpe_spec import Extension, MergeRules, bpe_model, bpe_spec, extended_spec
 from hyperofa.vocab.bpe_train import learn_merges
 from hyperofa.vocab.sentencepiece import METASPACE
 from hyperofa.vocab.unigram import wrap_spec
@@ -62,7 +61,7 @@ def extend_bpe(
     del seed
     spec = bpe_spec(source)
     backend = source.backend_tokenizer
-    kind = bpe_kind(backend)
+    kind = bpe_kind(spec, backend)
     protected_texts = (
         [protected_texts] if isinstance(protected_texts, str) else list(protected_texts)
     )
@@ -102,10 +101,10 @@ def learn_extension(
     return Extension([*chars, *(a + b for a, b in merges)], merges), len(chars)
 
 
-def bpe_kind(backend: Tokenizer) -> str:
+def bpe_kind(spec: dict[str, Any], backend: Tokenizer) -> str:
     """BYTE_LEVEL if the pre-tokenizer writes bytes (`ByteLevel`), METASPACE_BPE if the pipeline
     writes a space as `▁`; IncompatibleInputsError otherwise."""
-    if _has_component(json.loads(backend.to_str()).get("pre_tokenizer"), "ByteLevel"):
+    if _has_component(spec.get("pre_tokenizer"), "ByteLevel"):
         return BYTE_LEVEL
     if METASPACE + "b" in "".join(pretokens(backend, "a b")):
         return METASPACE_BPE
@@ -179,9 +178,7 @@ def segmented_words(
     """Word (as source tokens, `chars` as pieces) → count, for words of two tokens or more. A
     byte-level pre-token is a word; a `▁` pre-token (a whole text for Gemma) is cut before each
     token that starts with `▁`, so no merge is learned across words."""
-    model = backend.model
-    if chars:
-        model = Tokenizer.from_str(json.dumps(extended_spec(spec, Extension(chars, [])))).model
+    model = bpe_model(spec["model"], chars) if chars else backend.model
     words: Counter[tuple[str, ...]] = Counter()
     for pretoken, n in pretoken_counts.items():
         for word in _words([t.value for t in model.tokenize(pretoken)], kind):

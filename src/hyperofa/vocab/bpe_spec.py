@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
+from tokenizers import models
 from transformers import PreTrainedTokenizerFast
 
 from hyperofa.errors import IncompatibleInputsError
@@ -75,6 +76,22 @@ def extended_spec(spec: dict[str, Any], ext: Extension) -> dict[str, Any]:
         vocab[piece] = len(vocab)
     merges = [list(m) for m in source_merges(spec["model"])] + [list(m) for m in ext.merges]
     return {**spec, "model": {**spec["model"], "vocab": vocab, "merges": merges}}
+
+
+def bpe_model(model: dict[str, Any], pieces: list[str]) -> models.BPE:
+    """The model of a BPE spec with `pieces` appended (no merges for them), built directly: half
+    the time of a tokenizer.json round trip for Gemma's 262k pieces and 515k merges."""
+    vocab = dict(model["vocab"])
+    for piece in pieces:
+        vocab[piece] = len(vocab)
+    return models.BPE(
+        vocab,
+        source_merges(model),
+        unk_token=model.get("unk_token"),
+        fuse_unk=bool(model.get("fuse_unk")),
+        byte_fallback=bool(model.get("byte_fallback")),
+        ignore_merges=bool(model.get("ignore_merges")),
+    )
 
 
 class MergeRules:

@@ -5,7 +5,8 @@ produces the source's segmentation and only then applies new merges, in rank ord
 new merges on exactly that segmentation of the target text (count adjacent pairs, merge the most
 frequent, repeat) makes training and tokenization agree: every learned piece is produced where
 training produced it. Each merge must make a piece the vocabulary lacks, so no source merge can
-fire after a new one and the agreement is exact. Ties go to the smaller pair in string order, so
+fire after a new one and the agreement is exact (with `ignore_merges`, Llama 3, a pre-token that is
+itself a piece is taken whole, never worse). Ties go to the smaller pair in string order, so
 the merges are the same on every machine.
 """
 

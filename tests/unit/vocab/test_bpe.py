@@ -97,7 +97,7 @@ def test_training_and_tokenization_agree_on_every_training_word(case):
     )
     backend = source.backend_tokenizer
     pretokens = Counter(w for line in new_language(300, seed=1) for w in _pretokens(backend, line))
-    words = segmented_words(spec, backend, chars, pretokens, bpe_kind(backend))
+    words = segmented_words(spec, backend, chars, pretokens, bpe_kind(spec, backend))
     model = target.backend_tokenizer.model
     for word in words:
         replayed = word
@@ -161,8 +161,8 @@ def test_saved_dir_reloads_with_identical_ids(kind, tmp_path):
 
 
 def test_kinds_and_the_counts_log_line(caplog):
-    assert bpe_kind(build_source("gemma").backend_tokenizer) == METASPACE_BPE
-    assert bpe_kind(build_source("byte_level").backend_tokenizer) == BYTE_LEVEL
+    assert bpe_kind(*_spec_and_backend("gemma")) == METASPACE_BPE
+    assert bpe_kind(*_spec_and_backend("byte_level")) == BYTE_LEVEL
     with caplog.at_level(logging.INFO, logger="hyperofa.vocab"):
         _, counts = extend_tokenizer(build_source("gemma"), new_language(50, 5), vocab_size=40)
     line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("extend_"))
@@ -204,3 +204,8 @@ def test_ids_with_a_gap_raise():
     gapped = PreTrainedTokenizerFast(tokenizer_object=Tokenizer.from_str(json.dumps(spec)))
     with pytest.raises(IncompatibleInputsError, match="not exactly 0..3"):
         extend_tokenizer(gapped, ["a b ab"], vocab_size=50)
+
+
+def _spec_and_backend(kind: str):
+    source = build_source(kind)
+    return bpe_spec(source), source.backend_tokenizer
