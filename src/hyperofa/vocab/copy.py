@@ -10,7 +10,10 @@ cisnlp/ofa `ofa/utils.py::get_overlapping_tokens` (fuzzy_search on, fuzzy_whites
   `{token.lower(): id for token, id in sorted(source.items())}` — on a collision the last token in
   sorted string order wins — and looked up with a truthiness test, so source id 0 never matches.
 Ours adds one rule first: target special tokens map to the source's special of the same role
-(`mask_token` …) whatever their spelling; the public code copies them only by exact overlap.
+(`mask_token` …) whatever their spelling; the public code copies them only by exact overlap. And
+byte-level vocabularies (GPT-2, Llama 3, Qwen) are read from their bytes rather than decoded id by
+id (`standardize`), so tokens ending inside a character no longer all standardize to `�`; an
+extended tokenizer then copies every source id onto itself, whatever the tokenizer family.
 """
 
 from __future__ import annotations

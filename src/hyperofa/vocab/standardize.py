@@ -5,16 +5,33 @@ vocabulary with more than 100 tokens starting with `▁` is sentencepiece, and i
 space; else one with more than 100 tokens starting with `##` is WordPiece, and each token is
 decoded, then `##x` → `x` and `x` → ` x`; anything else (byte-level BPE …) is decoded. Either way
 "a leading space means word-initial", so `▁haus` (XLM-R), `haus` (BERT) and `Ġhaus` (GPT-2) all
-become ` haus`.
+become ` haus`, while a continuation piece stays bare: `haus` in a SentencePiece vocabulary (also
+one without a dummy prefix, Gemma, where it is also a text's first word), `##haus`, `haus`.
+
+Ours adds one kind, after those two: a vocabulary with more than 100 tokens starting with `Ġ` is
+byte-level (GPT-2, RoBERTa, Llama 3, Qwen), and each token is read back from its bytes
+(`byte_level.byte_level_text`). Decoding each id alone, as the public code does, gives `�` for every
+token that ends inside a multi-byte character, so hundreds of distinct tokens standardize alike
+(the highest id stands for all of them) and a target token copies an unrelated source row; bytes
+that are not valid UTF-8 are written `<0xNN>` instead, the spelling SentencePiece's byte-fallback
+pieces keep, so a lone byte matches across the two families.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from hyperofa.vocab.byte_level import byte_level_text
+
 SENTENCEPIECE_SPACE = "\u2581"  # ▁
 WORDPIECE_CONTINUATION = "##"
-SENTENCEPIECE, WORDPIECE, DECODED = "sentencepiece", "wordpiece", "decoded"
+BYTE_LEVEL_SPACE = "\u0120"  # Ġ, the byte-level spelling of a space
+SENTENCEPIECE, WORDPIECE, BYTE_LEVEL, DECODED = (
+    "sentencepiece",
+    "wordpiece",
+    "byte-level",
+    "decoded",
+)
 
 
 def vocab_list(vocab: dict[str, int]) -> list[str]:
@@ -28,20 +45,28 @@ def vocab_list(vocab: dict[str, int]) -> list[str]:
 
 def vocab_kind(tokens: Iterable[str]) -> str:
     """OFA's heuristics: SENTENCEPIECE if more than 100 tokens start with `▁`, else WORDPIECE if
-    more than 100 start with `##`, else DECODED."""
+    more than 100 start with `##`; then ours: BYTE_LEVEL if more than 100 start with `Ġ`; else
+    DECODED."""
     tokens = list(tokens)
-    if sum(1 for t in tokens if t.startswith(SENTENCEPIECE_SPACE)) > 100:
-        return SENTENCEPIECE
-    if sum(1 for t in tokens if t.startswith(WORDPIECE_CONTINUATION)) > 100:
-        return WORDPIECE
+    for prefix, kind in (
+        (SENTENCEPIECE_SPACE, SENTENCEPIECE),
+        (WORDPIECE_CONTINUATION, WORDPIECE),
+        (BYTE_LEVEL_SPACE, BYTE_LEVEL),
+    ):
+        if sum(1 for t in tokens if t.startswith(prefix)) > 100:
+            return kind
     return DECODED
 
 
 def standardize(tokens: Sequence[str], kind: str | None = None) -> list[str]:
-    """Token strings in the common form: SENTENCEPIECE `▁` → space; WORDPIECE `##x` → `x` (`##`
-    alone → ``), any other `x` → ` x` (`[CLS]` too, as the public code does); DECODED tokens are
-    left as they are (the public code decodes them: `standardized_vocab` does)."""
+    """Token strings in the common form: SENTENCEPIECE `▁` → space (byte-fallback pieces `<0xNN>`
+    stay); WORDPIECE `##x` → `x` (`##` alone → ``), any other `x` → ` x` (`[CLS]` too, as the
+    public code does); BYTE_LEVEL the text of the token's bytes (`Ġhaus` → ` haus`, invalid UTF-8
+    as `<0xNN>`; a token outside the byte alphabet as it is); DECODED tokens are left as they are
+    (the public code decodes them: `standardized_vocab` does)."""
     kind = vocab_kind(tokens) if kind is None else kind
+    if kind == BYTE_LEVEL:
+        return [byte_level_text(t) for t in tokens]
     if kind == SENTENCEPIECE:
         return [t.replace(SENTENCEPIECE_SPACE, " ") for t in tokens]
     if kind == WORDPIECE:
@@ -55,12 +80,17 @@ def standardize(tokens: Sequence[str], kind: str | None = None) -> list[str]:
 def standardized_vocab(tokenizer) -> list[str | None]:
     """Each id's token of a transformers tokenizer in the public OFA code's standard form (None
     for ids absent from its vocabulary): sentencepiece from `convert_ids_to_tokens`, the others
-    from decoding each id alone (`tokenizer.decode(id)`), as there."""
+    from decoding each id alone (`tokenizer.decode(id)`), as there; byte-level (ours) from the
+    token strings, added tokens as they are written."""
     vocab = tokenizer.get_vocab()
     ids = sorted(vocab.values())
     kind = vocab_kind(vocab)
     if kind == SENTENCEPIECE:
         strings = standardize(tokenizer.convert_ids_to_tokens(ids), kind)
+    elif kind == BYTE_LEVEL:
+        added = tokenizer.get_added_vocab()
+        tokens = tokenizer.convert_ids_to_tokens(ids)
+        strings = [t if t in added else byte_level_text(t) for t in tokens]
     else:
         strings = standardize(tokenizer.batch_decode([[i] for i in ids]), kind)
     out: list[str | None] = [None] * (ids[-1] + 1 if ids else 0)

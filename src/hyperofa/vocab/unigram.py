@@ -109,7 +109,7 @@ def _unigram_spec(source: PreTrainedTokenizerFast) -> dict[str, Any]:
     if model_type != "Unigram":
         raise IncompatibleInputsError(
             f"extend_tokenizer: the source tokenizer's model is {model_type}; only Unigram "
-            "(SentencePiece) and WordPiece sources can be extended so far"
+            "(SentencePiece), WordPiece and BPE sources can be extended"
         )
     if not _has_metaspace(spec.get("pre_tokenizer")):
         raise IncompatibleInputsError(

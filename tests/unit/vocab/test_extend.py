@@ -148,10 +148,9 @@ def test_vocab_size_too_small_for_the_text_raises(source, vocab_size):
 
 
 @pytest.mark.parametrize(
-    ("model", "name"),
-    [(models.BPE({"<unk>": 0, "a": 1, "b": 2, "ab": 3}, [("a", "b")], unk_token="<unk>"), "BPE")],
+    ("model", "name"), [(models.WordLevel({"<unk>": 0, "a": 1, "b": 2}, "<unk>"), "WordLevel")]
 )
-def test_a_source_neither_unigram_nor_wordpiece_raises_naming_its_model(model, name):
+def test_a_source_neither_unigram_nor_wordpiece_nor_bpe_raises_naming_its_model(model, name):
     backend = Tokenizer(model)
     backend.pre_tokenizer = pre_tokenizers.Whitespace()
     wrapped = PreTrainedTokenizerFast(tokenizer_object=backend)
