@@ -24,7 +24,8 @@ def target_tokenizer(
         path = Path(cfg.path)
         return Keyed(load_tokenizer(path, "tokenizer.path"), fingerprint(path))
     texts = corpus.value.texts(langset.languages, "train")
-    # new WordPiece pieces may resplit English words the source lacks; those pieces are dropped
+    # English text whose tokenization must not change (WordPiece and BPE extensions drop the
+    # pieces or merges that would change it)
     english = corpus.value.texts([ENGLISH_CODE], "train")[ENGLISH_CODE]
 
     def build(tmp: Path) -> dict:
