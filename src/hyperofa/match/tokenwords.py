@@ -12,6 +12,8 @@ from hyperofa.errors import ConfigError, IncompatibleInputsError
 
 # token vector = mean over the multiset (public OFA) or the set of matched words
 WEIGHTINGS = tuple(w.value for w in WordWeighting)
+MAX_FORMS = 3  # a word is in a token's list at most once per surface form
+PAIR_BUDGET = 1 << 16  # word vectors read and summed at once (float64 at d = 200: 100 MB)
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,11 @@ def token_vectors(
     """Each token's vector in word space: the mean of its words' vectors, float64 (n, d), zero
     rows for tokens without words.
 
+    A token's list is the public code's (a word repeated once per form holding the token, in
+    word order), each vector weighted 1/len in float64 and summed in list order: the means are
+    bit-identical to it (ties between tokens stay ties). Only the rows of listed words are read,
+    `PAIR_BUDGET` at a time, so a memory-mapped table is never copied or converted whole.
+
     Args:
         weighting: "multiset" — a word counts once per surface form that holds the token (the
             public OFA code's mean over its lists); "set" — once (de-duplicated).
@@ -76,19 +83,55 @@ def token_vectors(
     if weighting not in WEIGHTINGS:
         raise ConfigError("word_weighting", weighting, f"one of {', '.join(WEIGHTINGS)}")
     ids = np.arange(token_words.num_tokens) if tokens is None else np.asarray(tokens, np.int64)
+    out = np.zeros((len(ids), word_vectors.shape[1]), dtype=np.float64)
+    for group in _groups(token_words.degree()[ids], PAIR_BUDGET // MAX_FORMS):
+        words, lengths = _word_lists(token_words, ids[group], weighting)
+        _add_means(out, group, words, lengths, word_vectors)
+    return out
+
+
+def _groups(sizes: np.ndarray, cap: int) -> list[np.ndarray]:
+    """Runs of consecutive positions whose sizes add up to about `cap` (a run ends with the
+    first position that starts past it, so one large size makes a run of its own)."""
+    window = (np.cumsum(sizes) - sizes) // max(cap, 1)
+    return np.split(np.arange(len(sizes)), np.flatnonzero(np.diff(window)) + 1)
+
+
+def _word_lists(
+    token_words: TokenWordMap, ids: np.ndarray, weighting: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The tokens' lists one after another (word rows, int64) and each list's length."""
     starts, deg = token_words.indptr[ids], token_words.degree()[ids]
     offsets = np.concatenate([[0], np.cumsum(deg)])
-    picked = np.repeat(starts - offsets[:-1], deg) + np.arange(offsets[-1])  # rows' pairs, in order
+    picked = np.repeat(starts - offsets[:-1], deg) + np.arange(offsets[-1])  # their pairs
     times = token_words.multiplicity[picked] if weighting == "multiset" else 1
-    # a word repeated `times` in a row, each weighted 1/len: the public code's list, summed in its
-    # order, so the float64 means are bit-identical to it (ties between tokens stay ties)
     words = np.repeat(token_words.indices[picked], times)
     lengths = np.bincount(np.repeat(np.arange(len(ids)), deg), np.ones(len(picked)) * times)
-    lengths = np.pad(lengths, (0, len(ids) - len(lengths))).astype(np.int64)
-    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    return words, np.pad(lengths, (0, len(ids) - len(lengths))).astype(np.int64)
+
+
+def _add_means(
+    out: np.ndarray, rows: np.ndarray, words: np.ndarray, lengths: np.ndarray, vectors
+) -> None:
+    """out[rows[k]] = Σ vectors[w] / lengths[k] over the k-th list of `words`, in list order,
+    reading `PAIR_BUDGET` rows at a time; a list cut between two reads goes on from its sum.
+
+    The sums go through a sparse product, which adds each row's terms one after another as the
+    public code's `sum(axis=0)` does (numpy's `add.reduceat` would add them pairwise)."""
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
     weights = np.repeat(1.0 / np.maximum(lengths, 1), lengths)
-    mean = sp.csr_matrix((weights, words, indptr), shape=(len(ids), word_vectors.shape[0]))
-    out = np.empty((len(ids), word_vectors.shape[1]), dtype=np.float64)
-    for c in range(0, word_vectors.shape[1], 16):  # float64 sums, no float64 copy of the table
-        out[:, c : c + 16] = mean @ word_vectors[:, c : c + 16].astype(np.float64)
-    return out
+    for p0 in range(0, len(words), PAIR_BUDGET):
+        p1 = min(p0 + PAIR_BUDGET, len(words))
+        block = np.asarray(vectors[words[p0:p1]], dtype=np.float64)
+        first, last = np.searchsorted(ends, p0, "right"), np.searchsorted(starts, p1, "left")
+        listed = np.arange(first, last)
+        listed = listed[lengths[listed] > 0]
+        cuts = np.concatenate([[0], np.minimum(ends[listed], p1) - p0])
+        terms = weights[p0:p1]
+        if starts[listed[0]] < p0:  # the first list goes on: its sum so far, weighted 1, first
+            block = np.vstack([out[rows[listed[0]]], block])
+            terms = np.concatenate([[1.0], terms])
+            cuts[1:] += 1
+        mean = sp.csr_matrix((terms, np.arange(len(block)), cuts), (len(listed), len(block)))
+        out[rows[listed]] = mean @ block
