@@ -76,11 +76,12 @@ def _profiled(run: Callable[[Clock], dict]) -> str:
 
 class MappedAtPeak(threading.Thread):
     """Polls `/proc/self/status` (Linux) and keeps the file-backed part of RSS (`RssFile`: the
-    memory-mapped inputs, reclaimable page cache) at the highest RSS seen."""
+    memory-mapped inputs, reclaimable page cache) at the highest RSS seen, and the highest
+    private part (`RssAnon`: what the stage itself holds)."""
 
     def __init__(self, every: float = 0.05):
         super().__init__(daemon=True)
-        self.every, self.peak, self.mapped = every, 0, 0
+        self.every, self.peak, self.mapped, self.private = every, 0, 0, 0
 
     def run(self) -> None:
         status = Path("/proc/self/status")
@@ -89,6 +90,7 @@ class MappedAtPeak(threading.Thread):
             anon, file = (int(fields[k].split()[0]) * 1024 for k in ("RssAnon", "RssFile"))
             if anon + file > self.peak:
                 self.peak, self.mapped = anon + file, file
+            self.private = max(self.private, anon)
             time.sleep(self.every)
 
 
@@ -105,6 +107,7 @@ def main(argv: list[str]) -> None:
     result = clock.times() | result
     result["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     result["mapped_file_bytes"] = memory.mapped
+    result["private_peak_bytes"] = memory.private
     (results / f"{name}.json").write_text(json.dumps(result, indent=1))
 
 

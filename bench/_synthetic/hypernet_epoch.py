@@ -4,7 +4,8 @@ step by step from `hyperofa.hypernet` as `bench/hypernet.py` does.
 A full epoch on 2 CPU cores takes hours, so a stated sample of the epoch's length-grouped batches
 runs (every k-th, plus the longest one, so peak memory is the epoch's) and the epoch time is
 extrapolated by padded words: each direction of the BiLSTM runs the padded batch, so a step costs
-about batch × longest length. The validation pass (2.5 % of the tokens) is left out.
+about batch × longest length. The validation pass (2.5 % of the tokens) is left out. A batch runs
+in checkpointed slices of at most `MAX_WORDS` padded words (`hypernet.train.max_words_per_batch`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from bench._synthetic.inputs import InputPaths
 from bench._synthetic.stages import Clock, Work
 
 SAMPLED_BATCHES = 12
+MAX_WORDS = 16_384  # hypernet.train.max_words_per_batch at paper scale (conf/hypernet/*.yaml)
 
 
 def _sampled(padded: np.ndarray) -> list[int]:
@@ -27,10 +29,10 @@ def _sampled(padded: np.ndarray) -> list[int]:
 
 def _step(net, optimizer, batch, cfg) -> None:
     from hyperofa.hypernet.loss import hypernet_loss
+    from hyperofa.hypernet.module import predictions
 
-    loss, _ = hypernet_loss(
-        net(batch.word_ids, batch.lengths), batch.targets, cfg.lambda_contrastive, cfg.temperature
-    )
+    pred = predictions(net, batch, cfg.max_words_per_batch)
+    loss, _ = hypernet_loss(pred, batch.targets, cfg.lambda_contrastive, cfg.temperature)
     optimizer.zero_grad()
     loss.backward()
     torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip)
@@ -54,7 +56,8 @@ def epoch(inputs: InputPaths, work: Work, clock: Clock) -> dict:
     indptr, indices = work.load("match_source", "indptr"), work.load("match_source", "indices")
     targets = work.load("factorize", "coordinates")
     vectors = np.load(inputs.word_vectors, mmap_mode="r")
-    model_cfg, cfg = HypernetConfig(input_dim=vectors.shape[1]), HypernetTrainConfig()
+    model_cfg = HypernetConfig(input_dim=vectors.shape[1])
+    cfg = HypernetTrainConfig(max_words_per_batch=MAX_WORDS)
     with clock:  # what `train_hypernet` does before its first step
         matched = validate_inputs(indptr, indices, vectors, targets, model_cfg)
         train_ids = split_tokens(matched, cfg.split, cfg.split_seed)[0]
@@ -79,7 +82,8 @@ def epoch(inputs: InputPaths, work: Work, clock: Clock) -> dict:
     note = (
         f"~ {len(picked)} of {len(batches)} batches run (every "
         f"{max(1, math.ceil(len(batches) / SAMPLED_BATCHES))}th + the longest), extrapolated by "
-        f"padded words; BiLSTM h{model_cfg.hidden_size}, batch {cfg.batch_size}, "
+        f"padded words; BiLSTM h{model_cfg.hidden_size}, batch {cfg.batch_size} "
+        f"(≤{cfg.max_words_per_batch:,} padded words a pass), "
         f"{len(train_ids):,} train tokens, mean {lengths.mean():.0f} words/token "
         f"(≤{model_cfg.max_context}); {steps / len(picked):.1f} s/sampled step"
     )

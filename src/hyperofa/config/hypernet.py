@@ -49,6 +49,10 @@ class HypernetTrainConfig:
     lambda_contrastive: float = in_unit(0.1)  # λ in λ·InfoNCE + (1−λ)·L1norm
     temperature: float = positive(0.25)  # 0.25 for XLM-R, 0.5 for RoBERTa (paper)
     batch_size: int = positive(256)
+    # the most padded words (tokens × longest list) one forward pass holds; a longer batch runs
+    # in slices whose activations are recomputed for the backward pass (same loss, gradients);
+    # null = one pass
+    max_words_per_batch: int | None = positive(None)
     lr: float = positive(1e-4)
     step_size: int = positive(10)  # StepLR, in epochs
     gamma: float = positive(0.95)

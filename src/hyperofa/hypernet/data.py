@@ -181,6 +181,23 @@ class LengthGroupedSampler(Sampler[list[tuple[int, int]]]):
             yield [(epoch, int(i)) for i in batch]
 
 
+def word_slices(lengths: Tensor, max_words: int | None) -> list[Tensor]:
+    """A batch's positions in slices of at most `max_words` padded words (items × the slice's
+    longest list), by ascending length; one slice of all when it fits or `max_words` is None.
+    An item longer than `max_words` makes a slice of its own."""
+    n = len(lengths)
+    if max_words is None or n * (int(lengths.max()) if n else 0) <= max_words:
+        return [torch.arange(n)]
+    order = torch.argsort(lengths, stable=True)
+    ascending = lengths[order].tolist()
+    slices, start = [], 0
+    for end in range(1, n + 1):
+        if end == n or (end + 1 - start) * ascending[end] > max_words:
+            slices.append(order[start:end])
+            start = end
+    return slices
+
+
 def eval_batches(lengths: np.ndarray, batch_size: int, by_length: bool = False) -> list[list[int]]:
     """Fixed batches of positions for validation/prediction, in order or sorted by length."""
     order = np.argsort(lengths, kind="stable") if by_length else np.arange(len(lengths))

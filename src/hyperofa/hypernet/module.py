@@ -14,15 +14,35 @@ import torch.nn.functional as F
 from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 from pytorch_lightning.loggers import CSVLogger, Logger
 from torch import Tensor, nn
+from torch.utils.checkpoint import checkpoint
 
 from hyperofa.config.hypernet import HypernetModelConfig, HypernetTrainConfig
 from hyperofa.config.training import TrainerConfig
-from hyperofa.hypernet.data import HypernetBatch, LengthGroupedSampler
+from hyperofa.hypernet.data import HypernetBatch, LengthGroupedSampler, word_slices
 from hyperofa.hypernet.loss import NonFiniteLossError, hypernet_loss
 from hyperofa.training.seeding import step_seed
 from hyperofa.training.trainer import build_trainer, single_device
 
 CHECKPOINTS = "checkpoints"  # under the run dir: best.ckpt, last.ckpt
+
+
+def predictions(net: nn.Module, batch: HypernetBatch, max_words: int | None) -> Tensor:
+    """`net(batch.word_ids, batch.lengths)`, run in `word_slices` of at most `max_words` padded
+    words. With autograd on, each slice is checkpointed: its activations are recomputed in the
+    backward pass (dropout masks replayed) instead of kept, so memory is one slice's while the
+    loss and gradients stay the whole batch's."""
+    slices = word_slices(batch.lengths, max_words)
+    if len(slices) == 1:
+        return net(batch.word_ids, batch.lengths)
+    parts = []
+    for positions in slices:
+        lengths = batch.lengths[positions]
+        word_ids = batch.word_ids[positions, : int(lengths.max())]
+        if torch.is_grad_enabled():
+            parts.append(checkpoint(net, word_ids, lengths, use_reentrant=False))
+        else:
+            parts.append(net(word_ids, lengths))
+    return torch.cat(parts)[torch.argsort(torch.cat(slices))]
 
 
 class HypernetModule(pl.LightningModule):
@@ -42,7 +62,7 @@ class HypernetModule(pl.LightningModule):
         return self.net(word_ids, lengths)
 
     def _losses(self, batch: HypernetBatch) -> tuple[Tensor, dict[str, Tensor], Tensor]:
-        pred = self.net(batch.word_ids, batch.lengths)
+        pred = predictions(self.net, batch, self.train_cfg.max_words_per_batch)
         cfg = self.train_cfg
         total, parts = hypernet_loss(pred, batch.targets, cfg.lambda_contrastive, cfg.temperature)
         return total, parts, pred

@@ -39,11 +39,12 @@ from hyperofa.hypernet.data import (
     split_tokens,
 )
 from hyperofa.hypernet.models import build_hypernet
-from hyperofa.hypernet.module import CHECKPOINTS, HypernetModule, hypernet_trainer
+from hyperofa.hypernet.module import CHECKPOINTS, HypernetModule, hypernet_trainer, predictions
 from hyperofa.training.rundir import claim_run_dir
 from hyperofa.training.seeding import scoped_global_state
 
 RESULT, SPLITS = "result.json", "splits.npz"
+PREDICT_MAX_WORDS = 1 << 16  # padded words per inference pass: ~0.5 GB for a BiLSTM h800
 _NOT_IN_KEY = ("num_workers", "checkpoint_every_n_steps")  # leave results as they are
 
 
@@ -236,10 +237,12 @@ def predict(
     indices: np.ndarray,
     token_ids: np.ndarray,
     batch_size: int = 1024,
+    max_words: int | None = PREDICT_MAX_WORDS,
 ) -> np.ndarray:
     """Rows for `token_ids` (each with ≥ 1 matched word) → float32 [len(token_ids), D_out].
 
-    Eval mode, no augmentation, the model's `max_context` truncation; batches sorted by length.
+    Eval mode, no augmentation, the model's `max_context` truncation; batches sorted by length,
+    each run in slices of at most `max_words` padded words (None: whole).
     """
     data = TokenWordSets(
         indptr, indices, np.asarray(token_ids, dtype=np.int64), None, model.max_context
@@ -256,6 +259,7 @@ def predict(
     with torch.inference_mode():
         for positions in tqdm(batches, desc="hypernet predict", disable=len(batches) < 50):
             batch = collate([data[i] for i in positions])
-            out[positions] = model(batch.word_ids.to(device), batch.lengths).float().cpu().numpy()
+            batch = batch._replace(word_ids=batch.word_ids.to(device))
+            out[positions] = predictions(model, batch, max_words).float().cpu().numpy()
     model.train(was_training)
     return out

@@ -35,7 +35,8 @@ def factorize(embeddings: Keyed[np.ndarray], dim: int) -> Artifact:
         )
         return {"rows": len(coordinates), "dim": dim, "hidden": E.shape[1], "relative_error": err}
 
-    config = {"dim": dim, "rows": len(E)}
+    # version 2: Gram eigendecomposition, signs fixed (version 1, LAPACK signs, is never reused)
+    config = {"dim": dim, "rows": len(E), "version": 2}
     return cached_stage(cache_root(), "factorize", config, {"model": embeddings.key}, build)
 
 

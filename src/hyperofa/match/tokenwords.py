@@ -1,0 +1,137 @@
+"""The token → word map (CSR with multiplicities) and each token's mean vector in word space."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from hyperofa.config.enums import WordWeighting
+from hyperofa.errors import ConfigError, IncompatibleInputsError
+
+# token vector = mean over the multiset (public OFA) or the set of matched words
+WEIGHTINGS = tuple(w.value for w in WordWeighting)
+MAX_FORMS = 3  # a word is in a token's list at most once per surface form
+PAIR_BUDGET = 1 << 16  # word vectors read and summed at once (float64 at d = 200: 100 MB)
+
+
+@dataclass(frozen=True)
+class TokenWordMap:
+    """CSR map: the word rows of token t are `indices[indptr[t]:indptr[t + 1]]` (sorted, unique);
+    `multiplicity` (aligned with `indices`) counts the surface forms of that word whose
+    tokenization holds t (1..3)."""
+
+    indptr: np.ndarray  # int64 (V+1,)
+    indices: np.ndarray  # int64 (nnz,)
+    multiplicity: np.ndarray  # int8 (nnz,)
+
+    def __post_init__(self) -> None:
+        if len(self.multiplicity) != len(self.indices) or self.indptr[-1] != len(self.indices):
+            raise IncompatibleInputsError(
+                f"token-word map: {len(self.indices):,} word rows, {len(self.multiplicity):,} "
+                f"multiplicities and indptr ending at {int(self.indptr[-1]):,} must agree"
+            )
+
+    @property
+    def num_tokens(self) -> int:
+        return len(self.indptr) - 1
+
+    def degree(self) -> np.ndarray:
+        """Distinct words per token, int64 (V,)."""
+        return np.diff(self.indptr)
+
+    def covered(self) -> np.ndarray:
+        """bool (V,): the token collected at least one word."""
+        return self.degree() > 0
+
+    def words_of(self, token_id: int) -> np.ndarray:
+        return self.indices[self.indptr[token_id] : self.indptr[token_id + 1]]
+
+    def counts(self) -> dict[str, float]:
+        deg = self.degree()
+        covered = int((deg > 0).sum())
+        return {
+            "tokens": self.num_tokens,
+            "covered": covered,
+            "coverage": round(covered / max(self.num_tokens, 1), 4),
+            "pairs": int(len(self.indices)),
+            "pairs_with_multiplicity": int(self.multiplicity.sum(dtype=np.int64)),
+            "median_words_per_covered_token": float(np.median(deg[deg > 0])) if covered else 0.0,
+        }
+
+
+def token_vectors(
+    token_words: TokenWordMap,
+    word_vectors: np.ndarray,
+    weighting: str = "multiset",
+    tokens: np.ndarray | None = None,
+) -> np.ndarray:
+    """Each token's vector in word space: the mean of its words' vectors, float64 (n, d), zero
+    rows for tokens without words.
+
+    A token's list is the public code's (a word repeated once per form holding the token, in
+    word order), each vector weighted 1/len in float64 and summed in list order: the means are
+    bit-identical to it (ties between tokens stay ties). Only the rows of listed words are read,
+    `PAIR_BUDGET` at a time, so a memory-mapped table is never copied or converted whole.
+
+    Args:
+        weighting: "multiset" — a word counts once per surface form that holds the token (the
+            public OFA code's mean over its lists); "set" — once (de-duplicated).
+        tokens: the token ids to compute, int (n,); default every token.
+    """
+    if weighting not in WEIGHTINGS:
+        raise ConfigError("word_weighting", weighting, f"one of {', '.join(WEIGHTINGS)}")
+    ids = np.arange(token_words.num_tokens) if tokens is None else np.asarray(tokens, np.int64)
+    out = np.zeros((len(ids), word_vectors.shape[1]), dtype=np.float64)
+    for group in _groups(token_words.degree()[ids], PAIR_BUDGET // MAX_FORMS):
+        words, lengths = _word_lists(token_words, ids[group], weighting)
+        _add_means(out, group, words, lengths, word_vectors)
+    return out
+
+
+def _groups(sizes: np.ndarray, cap: int) -> list[np.ndarray]:
+    """Runs of consecutive positions whose sizes add up to about `cap` (a run ends with the
+    first position that starts past it, so one large size makes a run of its own)."""
+    window = (np.cumsum(sizes) - sizes) // max(cap, 1)
+    return np.split(np.arange(len(sizes)), np.flatnonzero(np.diff(window)) + 1)
+
+
+def _word_lists(
+    token_words: TokenWordMap, ids: np.ndarray, weighting: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The tokens' lists one after another (word rows, int64) and each list's length."""
+    starts, deg = token_words.indptr[ids], token_words.degree()[ids]
+    offsets = np.concatenate([[0], np.cumsum(deg)])
+    picked = np.repeat(starts - offsets[:-1], deg) + np.arange(offsets[-1])  # their pairs
+    times = token_words.multiplicity[picked] if weighting == "multiset" else 1
+    words = np.repeat(token_words.indices[picked], times)
+    lengths = np.bincount(np.repeat(np.arange(len(ids)), deg), np.ones(len(picked)) * times)
+    return words, np.pad(lengths, (0, len(ids) - len(lengths))).astype(np.int64)
+
+
+def _add_means(
+    out: np.ndarray, rows: np.ndarray, words: np.ndarray, lengths: np.ndarray, vectors
+) -> None:
+    """out[rows[k]] = Σ vectors[w] / lengths[k] over the k-th list of `words`, in list order,
+    reading `PAIR_BUDGET` rows at a time; a list cut between two reads goes on from its sum.
+
+    The sums go through a sparse product, which adds each row's terms one after another as the
+    public code's `sum(axis=0)` does (numpy's `add.reduceat` would add them pairwise)."""
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    weights = np.repeat(1.0 / np.maximum(lengths, 1), lengths)
+    for p0 in range(0, len(words), PAIR_BUDGET):
+        p1 = min(p0 + PAIR_BUDGET, len(words))
+        block = np.asarray(vectors[words[p0:p1]], dtype=np.float64)
+        first, last = np.searchsorted(ends, p0, "right"), np.searchsorted(starts, p1, "left")
+        listed = np.arange(first, last)
+        listed = listed[lengths[listed] > 0]
+        cuts = np.concatenate([[0], np.minimum(ends[listed], p1) - p0])
+        terms = weights[p0:p1]
+        if starts[listed[0]] < p0:  # the first list goes on: its sum so far, weighted 1, first
+            block = np.vstack([out[rows[listed[0]]], block])
+            terms = np.concatenate([[1.0], terms])
+            cuts[1:] += 1
+        mean = sp.csr_matrix((terms, np.arange(len(block)), cuts), (len(listed), len(block)))
+        out[rows[listed]] = mean @ block
