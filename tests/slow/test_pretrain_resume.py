@@ -90,13 +90,13 @@ def write_inputs(tmp: Path) -> dict:
     }
 
 
-def child(tmp: Path, spec: dict, name: str) -> subprocess.Popen:
+def child(tmp: Path, spec: dict, name: str, script: str = "child.py") -> subprocess.Popen:
     path = tmp / f"{name}.json"
     path.write_text(json.dumps(spec))
     path_ = f"{ROOT / 'src'}{os.pathsep}{ROOT}"  # this checkout's code, not an installed copy
     env = {**os.environ, "PYTHONPATH": path_, "WANDB_MODE": "offline"}
     return subprocess.Popen(
-        [sys.executable, str(tmp / "child.py"), str(path)],
+        [sys.executable, str(tmp / script), str(path)],
         cwd=tmp,
         env=env,
         stdout=subprocess.PIPE,
