@@ -115,15 +115,11 @@ def pretrain(
     if (run_dir / RESULT).exists():
         return json.loads((run_dir / RESULT).read_text())
     model = family.load(require_path(model_dir, "pretrain model dir"))
-    prepared = is_cpt_data(train_texts)
-    blocks = prepared_blocks if prepared else prepare_data
+    blocks = prepared_blocks if is_cpt_data(train_texts) else prepare_data
     train_blocks, val_blocks, ids = blocks(
         family.encoder(model).config, tokenizer, train_texts, val_texts, cfg
     )
-    record = {k: v for k, v in asdict(cfg).items() if k not in _NOT_CLAIMED}
-    record.update(model_dir=str(model_dir), languages=list(train_blocks.languages))
-    if prepared:
-        record.update(data=str(open_cpt_data(train_texts).path))
+    record = _claim(cfg, model_dir, train_texts, train_blocks.languages)
     built = _with_csv(run_dir, loggers)
     try:
         with scoped_global_state():
@@ -144,6 +140,17 @@ def pretrain(
         return {}
     _save_model(family, model, state, tokenizer, run_dir / MODEL)
     return _finish(run_dir, figures)
+
+
+def _claim(
+    cfg: PretrainConfig, model_dir: Path, train_texts: Any, languages: Sequence[str]
+) -> dict[str, Any]:
+    """What a run dir trains (its claim): the results-changing settings, model and data."""
+    record = {k: v for k, v in asdict(cfg).items() if k not in _NOT_CLAIMED}
+    record.update(model_dir=str(model_dir), languages=list(languages))
+    if is_cpt_data(train_texts):
+        record.update(data=str(open_cpt_data(train_texts).path))
+    return record
 
 
 def _finish(run_dir: Path, figures: dict[str, Any]) -> dict[str, Any]:
