@@ -152,6 +152,10 @@ def _language_readers(source: Any, batch_size: int) -> Iterator[tuple[str, Itera
     directory = Path(source)
     if not directory.is_dir():
         raise MissingPathError("pre-training text", directory, LAYOUTS)
+    if (directory / "dataset_dict.json").is_file():
+        raise BadFileError(
+            directory, f"a DatasetDict (one Glot500-c subset?); give the dir of subsets: {LAYOUTS}"
+        )
     txt = sorted(p for p in directory.glob("*.txt") if p.is_file())
     if txt:
         for path in txt:

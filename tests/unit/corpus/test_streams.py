@@ -110,7 +110,9 @@ def test_layout_errors_are_named(tmp_path):
     datasets.Dataset.from_dict({"text": ["x"]}).save_to_disk(tmp_path / "nolang")
     with pytest.raises(IncompatibleInputsError, match="lang"):
         gathered(tmp_path / "nolang")
-    glot500(tmp_path / "g", {"abc_Latn": ["x"]})
+    glot500(tmp_path / "g", {"abc_Latn": ["x"], "def_Latn": ["y"]})
+    with pytest.raises(BadFileError, match="DatasetDict"):
+        gathered(tmp_path / "g" / "def_Latn")  # one subset, not the dir of subsets
     datasets.Dataset.from_dict({"body": ["x"]}).save_to_disk(tmp_path / "g" / "xyz_Latn" / "train")
     with pytest.raises(IncompatibleInputsError, match="text"):
         gathered(tmp_path / "g")

@@ -3,6 +3,7 @@ order), whatever the batch boundaries or the number of tokenizing processes; the
 is checked against the run that reads it."""
 
 import pickle
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -80,8 +81,11 @@ def test_masked_items_and_batches_are_the_same_from_disk(prepared, tokenizer):
         MLMDataModule(t, v, ids, cfg).train_dataloader()
         for t, v in ((data.train, data.val), (train, val))
     ]
-    for a, b in zip(*loaders, strict=True):
+    workers = MLMDataModule(data.train, data.val, ids, replace(cfg, num_workers=2))
+    loaders.append(workers.train_dataloader())  # worker processes read the file themselves
+    for a, b, c in zip(*loaders, strict=True):
         assert torch.equal(a["input_ids"], b["input_ids"]) and torch.equal(a["labels"], b["labels"])
+        assert torch.equal(a["input_ids"], c["input_ids"]) and torch.equal(a["labels"], c["labels"])
 
 
 def test_two_tokenizing_processes_write_the_same_blocks(prepared, tokenizer, tmp_path):
