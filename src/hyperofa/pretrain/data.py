@@ -84,12 +84,16 @@ class SpecialIds:
 @dataclass(frozen=True)
 class PackedBlocks:
     """input_ids [N, L] int32 (padded), lengths [N] (real tokens), language [N] (index into
-    `languages`)."""
+    `languages`, non-decreasing: blocks grouped by language in index order)."""
 
     input_ids: np.ndarray
     lengths: np.ndarray
     language: np.ndarray
     languages: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.language) and (np.diff(self.language) < 0).any():
+            raise ValueError("blocks must be grouped by language in index order")
 
     def __len__(self) -> int:
         return len(self.input_ids)
