@@ -62,3 +62,72 @@ def test_two_cpu_processes_train_and_rank_zero_saves_the_model(tmp_path):
     ids = torch.tensor([[0, 5, 6, 7, 2]])
     assert torch.isfinite(model(input_ids=ids).logits).all()
     assert (run_dir / "checkpoints" / "last.ckpt").exists()
+
+
+# The pretrain child with a callback that writes what each micro-batch holds, per rank.
+RECORDING_CHILD = """
+import json, sys
+from pathlib import Path
+
+import pytorch_lightning as pl
+
+import child  # the pretrain child of test_pretrain_resume, beside this file
+
+
+class Record(pl.Callback):
+    def on_train_batch_start(self, trainer, module, batch, batch_idx):
+        row = {"update": trainer.global_step, "index": batch["index"].tolist(),
+               "input_ids": batch["input_ids"].tolist(), "labels": batch["labels"].tolist()}
+        path = Path(trainer.default_root_dir) / f"batches-{trainer.global_rank}.jsonl"
+        with path.open("a") as f:
+            f.write(json.dumps(row) + "\\n")
+
+
+original = child.pretrain
+child.pretrain = lambda *a, **k: original(*a, **{**k, "callbacks": [Record()]})
+child.main()
+"""
+
+
+def micro_batches(run_dir: Path) -> dict[int, list[tuple]]:
+    """update → its micro-batches (stream indices, inputs, labels) over all ranks, sorted."""
+    updates: dict[int, list[tuple]] = {}
+    for path in run_dir.glob("batches-*.jsonl"):
+        for line in path.read_text().splitlines():
+            row = json.loads(line)
+            key = (row["index"], row["input_ids"], row["labels"])
+            updates.setdefault(row["update"], []).append(json.dumps(key))
+    return {u: sorted(b) for u, b in updates.items()}
+
+
+def test_two_ranks_train_as_one_process_with_the_same_effective_batch(tmp_path):
+    """2 ranks × batch 2 × accumulation 1 = 1 process × batch 2 × accumulation 2: the same
+    micro-batches in each update, the same losses (to float reduction order)."""
+    spec = write_inputs(tmp_path)
+    (tmp_path / "recording.py").write_text(RECORDING_CHILD)
+    cfg = {
+        **spec["cfg"],
+        "max_steps": 6,
+        "batch_size": 2,
+        "effective_batch_size": 4,
+        "val_check_interval": 3,
+        "checkpoint_every_n_steps": 3,
+    }
+    one_process = {"accelerator": "cpu", "devices": 1, "precision": "32-true"}
+    results = {}
+    for name, trainer in (("ddp", ddp_on_cpu()), ("one", one_process)):
+        run = {**spec, "cfg": cfg, "run_dir": str(tmp_path / name), "trainer": trainer}
+        proc = child(tmp_path, run, name, script="recording.py")
+        out, _ = proc.communicate(timeout=300)
+        assert proc.returncode == 0, out[-3000:]
+        line = next(line for line in out.splitlines() if line.startswith("RESULT "))
+        results[name] = json.loads(line[7:])
+    assert results["ddp"]["effective_batch_size"] == results["one"]["effective_batch_size"] == 4
+    ddp, one = micro_batches(tmp_path / "ddp"), micro_batches(tmp_path / "one")
+    assert sorted(ddp) == list(range(6)) and ddp == one
+    assert all(len(batches) == 2 for batches in one.values())
+    want, got = read_metrics(tmp_path / "one" / "csv"), read_metrics(tmp_path / "ddp" / "csv")
+    for name in ("train/loss", "val/loss"):
+        assert [s for s, _ in got[name]] == [s for s, _ in want[name]], name
+        for (step, a), (_, b) in zip(got[name], want[name], strict=True):
+            assert abs(a - b) <= 1e-4, (name, step, a, b)

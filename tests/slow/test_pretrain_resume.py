@@ -15,6 +15,7 @@ import pytest
 from safetensors.torch import load_file
 
 from hyperofa.pretrain.plot import read_metrics
+from hyperofa.pretrain.prepare import prepare_cpt_data
 from tests.unit.pretrain.conftest import make_texts, make_tokenizer, save_assembled
 
 pytestmark = pytest.mark.slow
@@ -47,10 +48,11 @@ class Slow(pl.Callback):
 def main():
     spec = json.loads(Path(sys.argv[1]).read_text())
     texts = json.loads(Path(spec["texts"]).read_text())
+    train, val = (spec["prepared"], None) if spec.get("prepared") else (texts["train"], texts["val"])
     hw = TrainerConfig(**{**spec.get("trainer", {}), "progress": False})
     result = pretrain(
-        Path(spec["model"]), AutoTokenizer.from_pretrained(spec["tokenizer"]), texts["train"],
-        texts["val"], PretrainConfig(**spec["cfg"]), Path(spec["run_dir"]), hw=hw,
+        Path(spec["model"]), AutoTokenizer.from_pretrained(spec["tokenizer"]), train, val,
+        PretrainConfig(**spec["cfg"]), Path(spec["run_dir"]), hw=hw,
         callbacks=[Slow(spec["sleep"])] if spec.get("sleep") else [],
     )
     if result:
@@ -90,13 +92,13 @@ def write_inputs(tmp: Path) -> dict:
     }
 
 
-def child(tmp: Path, spec: dict, name: str) -> subprocess.Popen:
+def child(tmp: Path, spec: dict, name: str, script: str = "child.py") -> subprocess.Popen:
     path = tmp / f"{name}.json"
     path.write_text(json.dumps(spec))
     path_ = f"{ROOT / 'src'}{os.pathsep}{ROOT}"  # this checkout's code, not an installed copy
     env = {**os.environ, "PYTHONPATH": path_, "WANDB_MODE": "offline"}
     return subprocess.Popen(
-        [sys.executable, str(tmp / "child.py"), str(path)],
+        [sys.executable, str(tmp / script), str(path)],
         cwd=tmp,
         env=env,
         stdout=subprocess.PIPE,
@@ -123,8 +125,14 @@ def kill_after_checkpoint(proc: subprocess.Popen, checkpoint: Path, timeout: flo
     proc.wait()
 
 
-def test_killed_run_resumes_to_the_same_losses_and_weights(tmp_path):
+@pytest.mark.parametrize("data", ["in memory", "prepared on disk"])
+def test_killed_run_resumes_to_the_same_losses_and_weights(tmp_path, data):
     spec = write_inputs(tmp_path)
+    if data == "prepared on disk":
+        texts = json.loads(Path(spec["texts"]).read_text())
+        tok = make_tokenizer()
+        prepare_cpt_data(tok, texts["train"], texts["val"], tmp_path / "data", CFG["max_length"])
+        spec["prepared"] = str(tmp_path / "data")
     reference = child(tmp_path, {**spec, "run_dir": str(tmp_path / "reference")}, "reference")
     run_dir = tmp_path / "killed"
     killed = child(tmp_path, {**spec, "run_dir": str(run_dir), "sleep": 0.25}, "killed")

@@ -41,10 +41,16 @@ class PretrainConfig:
     log_every_n_steps: int = positive(1)
     num_workers: int = non_negative(0)
     seed: int = non_negative(42)
-    # text by path: a dir of <lang>.txt (one text per line) or a `datasets.save_to_disk` dir with
-    # `text` and `lang` columns; null = the embedded default's UDHR train / held-out articles
+    # text by path: a dir of <lang>.txt (one text per line), a `datasets.save_to_disk` dir with
+    # `text` and `lang` columns, or Glot500-c's layout (a dir per <iso>_<Script> subset);
+    # null = the embedded default's UDHR train / held-out articles
     train_path: str | None = None
     val_path: str | None = None
+    # the first N texts (lines / rows as stored) of each training language; null = all
+    # (HyperOFA: 5,000,000 of each Glot500-c subset)
+    max_texts_per_language: int | None = positive(None)
+    languages: list[str] | None = None  # the languages (file / subset names) to use; null = all
+    num_proc: int = positive(1)  # processes that tokenize the text once (stage cpt_data)
 
     def check(self, prefix: str) -> None:
         for name in ("warmup_steps", "val_check_interval"):

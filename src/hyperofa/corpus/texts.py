@@ -45,6 +45,17 @@ def load_texts(source: Mapping[str, Sequence[str]] | str | Path | Any) -> dict[s
     return texts_from_dataset(source)
 
 
+def select_texts(
+    texts: Mapping[str, Sequence[str]],
+    cap: int | None = None,
+    languages: Sequence[str] | None = None,
+) -> dict[str, list[str]]:
+    """The first `cap` texts (as stored, blank ones included) of each language in `languages`
+    (all when None); a language of `languages` that `texts` lacks maps to no text."""
+    keep = list(texts) if languages is None else list(languages)
+    return {lang: list(texts.get(lang, ()))[:cap] for lang in keep}
+
+
 def clean_texts(texts: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
     """Strip each text and drop the empty ones (the only filter)."""
     return {lang: [t.strip() for t in ts if t and t.strip()] for lang, ts in texts.items()}
@@ -53,11 +64,18 @@ def clean_texts(texts: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
 def check_texts(train: Mapping[str, Sequence[str]], val: Mapping[str, Sequence[str]]) -> None:
     """EmptyInputError when the (cleaned) corpus is empty, or a training language has no train or
     no held-out text; each message names the languages."""
+    check_text_counts(
+        {lang: len(ts) for lang, ts in train.items()}, {lang: len(ts) for lang, ts in val.items()}
+    )
+
+
+def check_text_counts(train: Mapping[str, int], val: Mapping[str, int]) -> None:
+    """`check_texts` on the number of (cleaned) texts per language."""
     if not any(train.values()):
         raise EmptyInputError(
             f"the pre-training corpus is empty after dropping blank texts ({len(train)} languages)"
         )
-    no_train = sorted(lang for lang, ts in train.items() if not ts)
+    no_train = sorted(lang for lang, n in train.items() if not n)
     if no_train:
         raise EmptyInputError(f"no pre-training text for languages {no_train} of the language set")
     no_val = sorted(lang for lang in train if not val.get(lang))

@@ -15,7 +15,7 @@ import numpy as np
 
 from hyperofa.config.pretrain import PretrainConfig
 from hyperofa.config.rules import check_tree
-from hyperofa.corpus.texts import check_texts, clean_texts, load_texts
+from hyperofa.corpus.texts import check_texts, clean_texts, load_texts, select_texts
 from hyperofa.errors import ConfigError, EmptyInputError, IncompatibleInputsError
 
 # model types whose position ids start after the padding index (`padding_idx + 1`)
@@ -84,12 +84,16 @@ class SpecialIds:
 @dataclass(frozen=True)
 class PackedBlocks:
     """input_ids [N, L] int32 (padded), lengths [N] (real tokens), language [N] (index into
-    `languages`)."""
+    `languages`, non-decreasing: blocks grouped by language in index order)."""
 
     input_ids: np.ndarray
     lengths: np.ndarray
     language: np.ndarray
     languages: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.language) and (np.diff(self.language) < 0).any():
+            raise ValueError("blocks must be grouped by language in index order")
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -97,6 +101,10 @@ class PackedBlocks:
     def counts(self) -> np.ndarray:
         """Blocks per language [len(languages)]."""
         return np.bincount(self.language, minlength=len(self.languages))
+
+    def row(self, block: int) -> tuple[np.ndarray, int, int]:
+        """(input_ids [L], length, language index) of block `block`."""
+        return self.input_ids[block], int(self.lengths[block]), int(self.language[block])
 
     def limit_per_language(self, n: int | None) -> PackedBlocks:
         """The first `n` blocks of each language (all when n is None)."""
@@ -169,31 +177,32 @@ def temperature_probabilities(counts: np.ndarray, alpha: float) -> np.ndarray:
 
 
 def epoch_order(
-    block_language: np.ndarray, probabilities: np.ndarray, num_samples: int, seed: int, epoch: int
+    counts: np.ndarray, probabilities: np.ndarray, num_samples: int, seed: int, epoch: int
 ) -> np.ndarray:
     """Block indices of one epoch [num_samples]: a language drawn from `probabilities` per sample,
     then that language's blocks in shuffled passes (each pass a new permutation).
 
-    block_language [N]: the language index of each block. Deterministic in (seed, epoch).
+    counts [len(probabilities)]: blocks per language, which hold consecutive block indices in
+    language order (as `pack_corpus` and the prepared data lay them out). Deterministic in
+    (seed, epoch).
     """
     rng = np.random.default_rng([seed, epoch])
     langs = rng.choice(len(probabilities), size=num_samples, p=probabilities)
+    starts = np.cumsum(counts) - counts
     order = np.empty(num_samples, dtype=np.int64)
     for lang in range(len(probabilities)):
         where = np.flatnonzero(langs == lang)
         if not len(where):
             continue
-        blocks = np.flatnonzero(block_language == lang)
-        passes = -(-len(where) // len(blocks))
-        perms = np.argsort(rng.random((passes, len(blocks))), axis=1).ravel()[: len(where)]
-        order[where] = blocks[perms]
+        n = int(counts[lang])
+        passes = -(-len(where) // n)
+        perms = np.argsort(rng.random((passes, n)), axis=1).ravel()[: len(where)]
+        order[where] = starts[lang] + perms
     return order
 
 
-def prepare_data(
-    model_config: Any, tokenizer: Any, train_texts: Any, val_texts: Any, cfg: PretrainConfig
-) -> tuple[PackedBlocks, PackedBlocks, SpecialIds]:
-    """Every input check, then packed train and held-out blocks; raises named errors only."""
+def check_inputs(model_config: Any, tokenizer: Any, cfg: PretrainConfig) -> SpecialIds:
+    """The config, the block length and the tokenizer against the model; the tokenizer's ids."""
     check_tree(cfg, "pretrain")
     check_max_length(cfg.max_length, model_config)
     ids = SpecialIds.from_tokenizer(tokenizer)
@@ -201,7 +210,19 @@ def prepare_data(
         raise IncompatibleInputsError(
             f"the tokenizer has {ids.vocab_size} tokens but the model's vocabulary {model_config.vocab_size}"
         )
-    train, val = clean_texts(load_texts(train_texts)), clean_texts(load_texts(val_texts))
+    return ids
+
+
+def prepare_data(
+    model_config: Any, tokenizer: Any, train_texts: Any, val_texts: Any, cfg: PretrainConfig
+) -> tuple[PackedBlocks, PackedBlocks, SpecialIds]:
+    """Every input check, then packed train and held-out blocks in memory; raises named errors
+    only. `cfg.max_texts_per_language` and `cfg.languages` select the texts as the prepared
+    data (`prepare.prepare_cpt_data`) does."""
+    ids = check_inputs(model_config, tokenizer, cfg)
+    train = select_texts(load_texts(train_texts), cfg.max_texts_per_language, cfg.languages)
+    val = select_texts(load_texts(val_texts), None, cfg.languages)
+    train, val = clean_texts(train), clean_texts(val)
     check_texts(train, val)
     languages = sorted(train) + sorted(set(val) - set(train))
     train_blocks = pack_corpus(tokenizer, train, cfg.max_length, languages)

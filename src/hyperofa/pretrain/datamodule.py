@@ -19,8 +19,8 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from hyperofa.config.pretrain import PretrainConfig
 from hyperofa.masking import mask_tokens
+from hyperofa.pretrain.blocks import Blocks
 from hyperofa.pretrain.data import (
-    PackedBlocks,
     SpecialIds,
     accumulation,
     epoch_order,
@@ -35,38 +35,49 @@ Key = tuple[int, int, int]  # (epoch, stream index, block index)
 class TemperatureSampler(Sampler[Key]):
     """This rank's share of an epoch of `num_samples` (all ranks) keys, from `position` on.
 
-    Stream index i goes to rank i mod world_size. State: `epoch` and `position` (stream indices
-    consumed by all ranks together), so a resume may even change the number of ranks.
+    The stream is cut into micro-batches of `batch_size` keys; micro-batch m goes to rank
+    m mod world_size. An update of W ranks × accumulation a therefore trains on the same
+    micro-batches as one process with accumulation a·W. State: `epoch` and `position` (stream
+    indices consumed by all ranks together), so a resume may even change the number of ranks.
     """
 
     def __init__(
         self,
-        block_language: np.ndarray,
+        counts: np.ndarray,
         probabilities: np.ndarray,
         num_samples: int,
         seed: int,
         rank: int = 0,
         world_size: int = 1,
+        batch_size: int = 1,
     ):
-        self.block_language, self.probabilities = block_language, probabilities
+        self.counts, self.probabilities = np.asarray(counts), probabilities
         self.num_samples, self.seed = num_samples, seed
-        self.rank, self.world_size = rank, world_size
+        self.rank, self.world_size, self.batch_size = rank, world_size, batch_size
         self.epoch, self.position = 0, 0
         self._cached: tuple[int, np.ndarray] | None = None
 
     def order(self, epoch: int) -> np.ndarray:
         """Block index per stream index of `epoch` [num_samples]."""
         if self._cached is None or self._cached[0] != epoch:
-            args = (self.block_language, self.probabilities, self.num_samples, self.seed, epoch)
+            args = (self.counts, self.probabilities, self.num_samples, self.seed, epoch)
             self._cached = (epoch, epoch_order(*args))
         return self._cached[1]
 
+    def _indices(self, start: int) -> Iterator[int]:
+        """This rank's stream indices from `start` (a multiple of batch_size · world_size) on."""
+        b, stride = self.batch_size, self.batch_size * self.world_size
+        for first in range(start + self.rank * b, self.num_samples, stride):
+            yield from range(first, min(first + b, self.num_samples))
+
     def __len__(self) -> int:
-        return len(range(self.rank, self.num_samples, self.world_size))
+        b, n = self.batch_size, self.num_samples
+        firsts = range(self.rank * b, n, b * self.world_size)
+        return (len(firsts) - 1) * b + min(b, n - firsts[-1]) if firsts else 0
 
     def __iter__(self) -> Iterator[Key]:
         epoch, order = self.epoch, self.order(self.epoch)
-        for index in range(self.position + self.rank, self.num_samples, self.world_size):
+        for index in self._indices(self.position):
             yield epoch, index, int(order[index])
 
     def set_epoch(self, epoch: int) -> None:
@@ -76,7 +87,8 @@ class TemperatureSampler(Sampler[Key]):
 
     def consumed(self, index: int) -> None:
         """This rank has trained on stream index `index`: the next round starts after it."""
-        self.position = max(self.position, index - self.rank + self.world_size)
+        stride = self.batch_size * self.world_size
+        self.position = max(self.position, (index // stride + 1) * stride)
 
     def state_dict(self) -> dict[str, int]:
         return {
@@ -94,7 +106,7 @@ class MaskedBlocks(Dataset):
     """Key (epoch, stream index, block) → one masked block: input_ids, attention_mask, labels
     [L] int64, and language, epoch, index (scalars). The mask depends on the key only."""
 
-    def __init__(self, blocks: PackedBlocks, ids: SpecialIds, mlm_probability: float, seed: int):
+    def __init__(self, blocks: Blocks, ids: SpecialIds, mlm_probability: float, seed: int):
         self.blocks, self.ids, self.mlm_probability, self.seed = blocks, ids, mlm_probability, seed
         self._special = np.array(sorted(ids.special), dtype=np.int64)
 
@@ -103,8 +115,8 @@ class MaskedBlocks(Dataset):
 
     def __getitem__(self, key: Key) -> dict[str, torch.Tensor]:
         epoch, index, block = key
-        row = torch.from_numpy(self.blocks.input_ids[block].astype(np.int64))
-        length = int(self.blocks.lengths[block])
+        ids, length, language = self.blocks.row(block)
+        row = torch.from_numpy(np.asarray(ids).astype(np.int64))
         attention = torch.arange(len(row)) < length
         special = torch.from_numpy(np.isin(row.numpy(), self._special)) | ~attention
         generator = torch.Generator().manual_seed(keyed_seed(self.seed, epoch + 1, index))
@@ -120,7 +132,7 @@ class MaskedBlocks(Dataset):
             "input_ids": inputs[0],
             "attention_mask": attention.long(),
             "labels": labels[0],
-            "language": torch.tensor(int(self.blocks.language[block])),
+            "language": torch.tensor(language),
             "epoch": torch.tensor(epoch),
             "index": torch.tensor(index),
         }
@@ -130,9 +142,7 @@ class MLMDataModule(pl.LightningDataModule):
     """Train: temperature-sampled, masked, resumable; validation: every held-out block once per
     check, fixed masks, sharded over ranks without duplicates."""
 
-    def __init__(
-        self, train: PackedBlocks, val: PackedBlocks, ids: SpecialIds, cfg: PretrainConfig
-    ):
+    def __init__(self, train: Blocks, val: Blocks, ids: SpecialIds, cfg: PretrainConfig):
         super().__init__()
         self.train_blocks, self.val_blocks, self.ids, self.cfg = train, val, ids, cfg
         self.probabilities = temperature_probabilities(train.counts(), cfg.alpha)
@@ -149,17 +159,18 @@ class MLMDataModule(pl.LightningDataModule):
         rank, world = self._rank_world()
         per_rank = self.cfg.max_steps * accumulation(self.cfg, world) * self.cfg.batch_size
         self.sampler = TemperatureSampler(
-            self.train_blocks.language,
+            self.train_blocks.counts(),
             self.probabilities,
             per_rank * world,
             self.cfg.seed,
             rank,
             world,
+            self.cfg.batch_size,
         )
         if self._pending_state is not None:
             self.sampler.load_state_dict(self._pending_state)
 
-    def _dataset(self, blocks: PackedBlocks) -> MaskedBlocks:
+    def _dataset(self, blocks: Blocks) -> MaskedBlocks:
         return MaskedBlocks(blocks, self.ids, self.cfg.mlm_probability, self.cfg.seed)
 
     def train_dataloader(self) -> DataLoader:

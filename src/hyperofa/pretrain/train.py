@@ -28,6 +28,7 @@ from hyperofa.config.pretrain import PretrainConfig
 from hyperofa.config.training import TrainerConfig
 from hyperofa.errors import EmptyInputError, require_path
 from hyperofa.models import MASKED_ENCODER, ModelFamily
+from hyperofa.pretrain.blocks import is_cpt_data, open_cpt_data, prepared_blocks
 from hyperofa.pretrain.data import accumulation, prepare_data
 from hyperofa.pretrain.datamodule import MLMDataModule
 from hyperofa.pretrain.module import MLMModule
@@ -39,7 +40,12 @@ from hyperofa.training.trainer import build_trainer
 
 log = logging.getLogger(__name__)
 CHECKPOINTS, MODEL, RESULT = "checkpoints", "model", "pretrain.json"
-_NOT_CLAIMED = ("num_workers", "log_every_n_steps", "keep_step_checkpoints")  # results stay equal
+_NOT_CLAIMED = (
+    "num_workers",
+    "num_proc",
+    "log_every_n_steps",
+    "keep_step_checkpoints",
+)  # results stay equal
 
 
 def pretrain_trainer(
@@ -98,7 +104,9 @@ def pretrain(
 ) -> dict[str, Any]:
     """Continue MLM pre-training of the assembled model in `model_dir` on `train_texts`.
 
-    Texts: language → list of texts, a dir of `<lang>.txt`, or a `datasets` dataset (text, lang).
+    Texts: language → list of texts, a dir of `<lang>.txt`, or a `datasets` dataset (text, lang),
+    packed in memory; or blocks prepared on disk (`prepare.prepare_cpt_data`: a `CPTData` or its
+    dir), read lazily, with `val_texts=None` (the prepared dir holds the held-out blocks).
     `hw`: the trainer's hardware (default: one CPU, fp32). `loggers`: a CSV logger into
     `run_dir/csv` is added unless one is given.
     Returns (and writes to `run_dir/pretrain.json`) the run's figures; `{}` on ranks other than 0.
@@ -107,11 +115,11 @@ def pretrain(
     if (run_dir / RESULT).exists():
         return json.loads((run_dir / RESULT).read_text())
     model = family.load(require_path(model_dir, "pretrain model dir"))
-    train_blocks, val_blocks, ids = prepare_data(
+    blocks = prepared_blocks if is_cpt_data(train_texts) else prepare_data
+    train_blocks, val_blocks, ids = blocks(
         family.encoder(model).config, tokenizer, train_texts, val_texts, cfg
     )
-    record = {k: v for k, v in asdict(cfg).items() if k not in _NOT_CLAIMED}
-    record.update(model_dir=str(model_dir), languages=list(train_blocks.languages))
+    record = _claim(cfg, model_dir, train_texts, train_blocks.languages)
     built = _with_csv(run_dir, loggers)
     try:
         with scoped_global_state():
@@ -132,6 +140,17 @@ def pretrain(
         return {}
     _save_model(family, model, state, tokenizer, run_dir / MODEL)
     return _finish(run_dir, figures)
+
+
+def _claim(
+    cfg: PretrainConfig, model_dir: Path, train_texts: Any, languages: Sequence[str]
+) -> dict[str, Any]:
+    """What a run dir trains (its claim): the results-changing settings, model and data."""
+    record = {k: v for k, v in asdict(cfg).items() if k not in _NOT_CLAIMED}
+    record.update(model_dir=str(model_dir), languages=list(languages))
+    if is_cpt_data(train_texts):
+        record.update(data=str(open_cpt_data(train_texts).path))
+    return record
 
 
 def _finish(run_dir: Path, figures: dict[str, Any]) -> dict[str, Any]:

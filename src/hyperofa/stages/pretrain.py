@@ -1,5 +1,5 @@
 """Stage `pretrain`: the assembled model after continued pre-training, a cached model artifact
-keyed by the model, the text and every training setting.
+keyed by the model, the prepared text (stage `cpt_data`, built first) and every training setting.
 
 Training runs in a work dir keyed like the artifact (`<cache>/pretrain/<key>.work`), so killing a
 job and rerunning the same command — in any run dir — resumes from its last checkpoint; the
@@ -24,34 +24,28 @@ from hyperofa.paths import cache_root
 from hyperofa.pretrain.train import CHECKPOINTS, MODEL, RESULT
 from hyperofa.pretrain.train import pretrain as train
 from hyperofa.stages.common import Keyed, fingerprint
+from hyperofa.stages.cpt_data import cpt_data
+from hyperofa.stages.cpt_data import load as load_cpt_data
 from hyperofa.training.loggers import Tracking
 
 STAGE = "pretrain"
 LOGS = "logs"  # inside the artifact: csv/, pretrain.json, loss.png
 
 
-def _path_texts(path: str) -> Any:
-    """A dir of `<lang>.txt`, or a dataset saved with `datasets.save_to_disk`."""
-    if (Path(path) / "dataset_info.json").exists() or (Path(path) / "state.json").exists():
-        from datasets import load_from_disk
-
-        return load_from_disk(path)
-    return path
-
-
 def pretrain_texts(
     cfg: PretrainConfig, langset: LangsetConfig, corpus: Keyed[UDHRCorpus]
 ) -> Keyed[tuple[Any, Any]]:
-    """(train, held-out) text: by path when configured, else the langset's UDHR articles."""
+    """(train, held-out) text: by path when configured (any layout `corpus.streams` reads, read
+    in batches by stage cpt_data), else the langset's UDHR articles."""
     langs = langset.languages
     train = corpus.value.texts(langs, "train")
     val = corpus.value.texts(langs, "heldout")
     keys = [corpus.key, ",".join(sorted(langs))]
     if cfg.train_path is not None:
-        train = _path_texts(cfg.train_path)
+        train = Path(cfg.train_path)
         keys.append(fingerprint(Path(cfg.train_path)))
     if cfg.val_path is not None:
-        val = _path_texts(cfg.val_path)
+        val = Path(cfg.val_path)
         keys.append(fingerprint(Path(cfg.val_path)))
     return Keyed((train, val), ":".join(keys))
 
@@ -65,16 +59,20 @@ def pretrain(
     tokenizer: Any,
     texts: Keyed[tuple[Any, Any]],
 ) -> Artifact:
-    """The model of `model` after continued pre-training on `texts`."""
+    """The model of `model` after continued pre-training on `texts`, prepared first (stage
+    cpt_data) for `tokenizer` (a tokenizer or a Keyed one)."""
+    data = cpt_data(cfg, texts, tokenizer)
+    tokenizer = tokenizer.value if isinstance(tokenizer, Keyed) else tokenizer
     config = {"pretrain": asdict(cfg), "trainer": asdict(hw)}
-    inputs = {"model": model.key, "texts": texts.key}
+    inputs = {"model": model.key, "data": data.key}
     key = cache_key(STAGE, config, inputs)
     work = cache_root() / STAGE / f"{key}.work"
 
     def build(tmp: Path) -> dict:
         loggers = tracking.loggers("pretrain", "pretrain")
+        blocks = load_cpt_data(data)
         figures = train(
-            model.path, tokenizer, *texts.value, cfg, work, hw=hw, loggers=loggers, family=family
+            model.path, tokenizer, blocks, None, cfg, work, hw=hw, loggers=loggers, family=family
         )
         for item in (work / MODEL).iterdir():
             shutil.move(str(item), tmp / item.name)

@@ -42,7 +42,7 @@ def test_temperature_sampling_matches_p_proportional_to_n_alpha():
     np.testing.assert_allclose(
         p, np.array([400, 40, 4]) ** 0.3 / (np.array([400, 40, 4]) ** 0.3).sum()
     )
-    order = epoch_order(block_language, p, 60_000, seed=1, epoch=0)
+    order = epoch_order(np.array([400, 40, 4]), p, 60_000, seed=1, epoch=0)
     freq = np.bincount(block_language[order], minlength=3) / len(order)
     np.testing.assert_allclose(freq, p, atol=0.006)
     small = order[block_language[order] == 2][:8]  # language 2 cycles through all its blocks
@@ -50,8 +50,31 @@ def test_temperature_sampling_matches_p_proportional_to_n_alpha():
     assert np.array_equal(temperature_probabilities(np.array([9, 1]), 0.0), [0.5, 0.5])
 
 
+def reference_epoch_order(block_language, probabilities, num_samples, seed, epoch):
+    """The order as first written, over the language of each block (any layout)."""
+    rng = np.random.default_rng([seed, epoch])
+    langs = rng.choice(len(probabilities), size=num_samples, p=probabilities)
+    order = np.empty(num_samples, dtype=np.int64)
+    for lang in range(len(probabilities)):
+        where = np.flatnonzero(langs == lang)
+        if not len(where):
+            continue
+        blocks = np.flatnonzero(block_language == lang)
+        passes = -(-len(where) // len(blocks))
+        perms = np.argsort(rng.random((passes, len(blocks))), axis=1).ravel()[: len(where)]
+        order[where] = blocks[perms]
+    return order
+
+
+def test_epoch_order_from_counts_equals_the_order_over_block_languages():
+    counts = np.array([7, 0, 30, 2])
+    p = temperature_probabilities(counts, 0.3)
+    want = reference_epoch_order(np.repeat(np.arange(4), counts), p, 500, seed=5, epoch=2)
+    assert np.array_equal(epoch_order(counts, p, 500, seed=5, epoch=2), want)
+
+
 def test_sampler_is_deterministic_and_resumes_from_its_state():
-    langs = np.repeat([0, 1], [30, 5])
+    langs = np.array([30, 5])  # blocks per language
     p = temperature_probabilities(np.array([30, 5]), 0.5)
     full = list(TemperatureSampler(langs, p, 40, seed=3))
     again = TemperatureSampler(langs, p, 40, seed=3)
@@ -65,6 +88,27 @@ def test_sampler_is_deterministic_and_resumes_from_its_state():
     resumed.set_epoch(1)
     assert resumed.position == 0 and [k[0] for k in resumed][:1] == [1]
     assert list(TemperatureSampler(langs, p, 40, seed=4)) != full
+
+
+def test_ranks_take_whole_micro_batches_so_an_update_matches_accumulation():
+    counts = np.array([30, 5])
+    p = temperature_probabilities(counts, 0.5)
+    single = list(TemperatureSampler(counts, p, 48, seed=3, batch_size=2))
+    ranks = [list(TemperatureSampler(counts, p, 48, 3, r, 2, batch_size=2)) for r in (0, 1)]
+    # one process, micro-batches of 2 ↔ two ranks: micro-batch m on rank m mod 2
+    micro = [single[i : i + 2] for i in range(0, 48, 2)]
+    assert ranks[0] == [k for m in micro[0::2] for k in m]
+    assert ranks[1] == [k for m in micro[1::2] for k in m]
+    assert [len(TemperatureSampler(counts, p, 47, 3, r, 2, batch_size=2)) for r in (0, 1)] == [
+        24,
+        23,
+    ]
+    resumed = TemperatureSampler(counts, p, 48, 3, 1, 2, batch_size=2)
+    resumed.consumed(ranks[1][5][1])  # rank 1 trained its third micro-batch (round 2)
+    assert resumed.position == 12
+    one = TemperatureSampler(counts, p, 48, seed=3, batch_size=2)  # resumed on one process
+    one.load_state_dict(resumed.state_dict())
+    assert list(one) == single[12:]
 
 
 def test_masks_depend_on_the_key_only(tokenizer):

@@ -10,6 +10,7 @@ from hyperofa.errors import ConfigError, EmptyInputError, IncompatibleInputsErro
 from hyperofa.models import MASKED_ENCODER
 from hyperofa.models.heads import output_bias
 from hyperofa.pretrain.plot import read_metrics
+from hyperofa.pretrain.prepare import prepare_cpt_data
 from hyperofa.pretrain.train import pretrain
 from tests.tiny import unigram_tokenizer
 from tests.unit.pretrain.conftest import make_texts, tiny_config
@@ -78,6 +79,24 @@ def test_a_finished_run_is_returned_not_retrained_and_its_dir_is_claimed(
             _run(model_dirs["plain"], tokenizer, run_dir, tiny_config(max_steps=8, lr=1.0))
     finally:
         (run_dir / "done.json").rename(run_dir / "pretrain.json")
+
+
+def test_training_on_prepared_blocks_gives_the_same_curves_and_weights(
+    finished, model_dirs, tokenizer, tmp_path
+):
+    run_dir, cfg, result = finished
+    prepare_cpt_data(tokenizer, make_texts(30), make_texts(4, seed=1), tmp_path / "data", 24)
+    got = pretrain(
+        model_dirs["plain"], tokenizer, tmp_path / "data", None, cfg, tmp_path / "run", hw=QUIET
+    )
+    want_curves, got_curves = read_metrics(run_dir / "csv"), read_metrics(tmp_path / "run" / "csv")
+    for name in ("train/loss", "val/loss", "val/loss_bbb", "train/lr"):
+        assert got_curves[name] == want_curves[name], name
+    same = ("train_blocks", "val_blocks", "sampling", "val_loss_after", "train_loss_last")
+    assert {k: got[k] for k in same} == {k: result[k] for k in same}
+    a = MASKED_ENCODER.load(got["model_dir"]).state_dict()
+    b = MASKED_ENCODER.load(result["model_dir"]).state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
 
 
 @pytest.mark.parametrize(
