@@ -83,6 +83,7 @@ def _source_rows(
 
 def _initialize(run: RunConfig, parts: initialize.InitParts) -> Artifact:
     """Wire the initializer (training its hypernetwork first when it has one) and run it."""
+    initialize.check_overrides(run.initializer, parts)
     trained = None
     if needs_hypernet(run.initializer):
         words = initialize.match_stage.load(parts.source_match)

@@ -1,5 +1,5 @@
 """`manual`: user overrides — named new target tokens get the row of a named source token, or the
-mean of several (`initializer.overrides`, e.g. `{▁haus: ▁house, ▁pāʻina: [▁party, ▁feast]}`).
+mean of several (`initializer.overrides`, e.g. `{▁haus: ▁house, ▁pāʻina: [▁party, ▁dinner]}`).
 
 Every initializer config carries `overrides`: `build_initializer` wraps the method in
 `WithOverrides`, whose rows are the overrides' where they name a token and the method's elsewhere,
@@ -56,6 +56,8 @@ class ManualInitializer:
     def targets(self, inputs: InitInputs) -> tuple[np.ndarray, list[list[int]]]:
         """(target ids, source ids per target) of the overrides; errors name bad tokens."""
         names = list(self.overrides)
+        if not names:
+            return np.zeros(0, dtype=np.int64), []
         target = np.asarray(_ids(inputs.target_tokenizer, names, "target"), dtype=np.int64)
         shared = [
             n for n, t in zip(names, target, strict=True) if inputs.copy.kind[t] != CopyKind.NONE

@@ -17,6 +17,7 @@ from hyperofa.evaluate.intrinsic import heldout_source_tokens, intrinsic_compari
 from hyperofa.hypernet.train import TrainResult, predict
 from hyperofa.init.base import Initializer, InitInputs
 from hyperofa.init.base import initialize as fill_rows
+from hyperofa.init.manual import ManualInitializer
 from hyperofa.paths import cache_root
 from hyperofa.stages import copy as copy_stage
 from hyperofa.stages import focus as focus_stage
@@ -62,6 +63,13 @@ def init_inputs(parts: InitParts, seed: int) -> InitInputs:
         target_tokenizer=parts.target_tokenizer,
         static_vectors=focus_stage.load(parts.static) if parts.static is not None else None,
     )
+
+
+def check_overrides(cfg: InitializerConfig, parts: InitParts) -> None:
+    """IncompatibleInputsError now, before any training, for an override naming an unknown or a
+    copied token."""
+    if cfg.overrides:
+        ManualInitializer(cfg.overrides).targets(init_inputs(parts, seed=0))
 
 
 def intrinsic_metrics(
