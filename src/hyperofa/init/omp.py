@@ -3,8 +3,8 @@
 tokens' vectors; the same coefficients applied to their source rows give its row.
 
 OMP as tokensurgeon and scikit-learn run it: each step adds the atom with the largest |⟨residual,
-atom⟩| (raw atoms, not normalized), then the coefficients are the least-squares fit on the chosen
-atoms. Coefficients are unconstrained. Where the fit is exact before k atoms (k > the vectors'
+atom⟩| (raw atoms, not normalized; the products in float32, as tokensurgeon's), then the
+coefficients are the float64 least-squares fit on the chosen atoms. Coefficients are unconstrained. Where the fit is exact before k atoms (k > the vectors'
 dim) or the best atom is linearly dependent on the chosen ones, a row stops early: scikit-learn
 keeps adding atoms until the dependence is below machine precision and tokensurgeon clamps the
 norm, both fitting noise with large cancelling coefficients there.
@@ -42,15 +42,28 @@ def omp(queries: np.ndarray, atoms: np.ndarray, k: int) -> tuple[np.ndarray, np.
     in order of choice (-1 past a row's early stop) and their least-squares coefficients (0 there).
     """
     atoms = np.asarray(atoms, dtype=np.float64)
-    k = min(k, len(atoms))
+    k, atoms32 = min(k, len(atoms)), atoms.astype(np.float32)
     chunk = max(1, min(1_024, BLOCK // max(len(atoms), 1)))
-    parts = [_omp_block(queries[s : s + chunk], atoms, k) for s in range(0, len(queries), chunk)]
+    parts = [
+        _omp_block(queries[s : s + chunk], atoms, atoms32, k) for s in range(0, len(queries), chunk)
+    ]
     if not parts:
         return np.zeros((0, k), dtype=np.int64), np.zeros((0, k))
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def _omp_block(queries: np.ndarray, atoms: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _best_atoms(residual: np.ndarray, atoms32: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """Each row's atom of largest |⟨residual, atom⟩| among those not `chosen` (n, t), from float32
+    products, as tokensurgeon's (the products dominate the cost; the fit stays float64)."""
+    corr = residual.astype(np.float32) @ atoms32.T
+    np.put_along_axis(corr, chosen, 0.0, axis=1)
+    rows, hi, lo = np.arange(len(corr)), corr.argmax(axis=1), corr.argmin(axis=1)
+    return np.where(corr[rows, hi] >= -corr[rows, lo], hi, lo)  # argmax |corr| without |·|
+
+
+def _omp_block(
+    queries: np.ndarray, atoms: np.ndarray, atoms32: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
     y = np.asarray(queries, dtype=np.float64)
     n = len(y)
     support = np.full((n, k), -1, dtype=np.int64)
@@ -58,10 +71,7 @@ def _omp_block(queries: np.ndarray, atoms: np.ndarray, k: int) -> tuple[np.ndarr
     residual, active = y.copy(), np.ones(n, dtype=bool)
     scale, atom_norms = np.linalg.norm(y, axis=1), np.linalg.norm(atoms, axis=1)
     for t in range(k):
-        corr = np.abs(residual @ atoms.T)
-        if t:
-            np.put_along_axis(corr, np.maximum(support[:, :t], 0), -np.inf, axis=1)
-        pick = np.argmax(corr, axis=1)
+        pick = _best_atoms(residual, atoms32, np.maximum(support[:, :t], 0))
         u = atoms[pick]
         for _ in range(2):  # twice: Gram–Schmidt keeps the basis orthogonal to rounding
             u = u - np.einsum("ntd,nt->nd", basis[:, :t], np.einsum("ntd,nd->nt", basis[:, :t], u))
