@@ -122,3 +122,15 @@ def test_static_vectors_are_seeded_and_leave_rare_tokens_out():
     assert not np.array_equal(a.vectors, other.vectors)
     with pytest.raises(EmptyInputError, match="min_count"):
         train_static_vectors(texts[-1:], tokens, cfg)
+
+
+def test_focus_text_is_the_pretrain_train_path_when_set(tmp_path):
+    from hyperofa.config.schema import LangsetConfig
+    from hyperofa.stages.common import Keyed
+    from hyperofa.stages.focus import focus_texts
+
+    (tmp_path / "mlt.txt").write_text("Il-bniedem\n\nxi ħaġa\n", encoding="utf-8")
+    (tmp_path / "quy.txt").write_text("runa\n", encoding="utf-8")
+    texts = focus_texts(str(tmp_path), LangsetConfig(languages=["mlt"]), Keyed(None, "corpus"))
+    assert texts.value == ["Il-bniedem", "xi ħaġa", "runa"]  # by language, blank lines dropped
+    assert texts.key != "corpus"
