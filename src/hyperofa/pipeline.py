@@ -8,7 +8,7 @@ takes its own typed slice of the config. Every check that needs no heavy work ru
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +17,10 @@ import numpy as np
 from hyperofa.artifacts import Artifact, write_json_atomic
 from hyperofa.config.enums import Stage
 from hyperofa.config.schema import RunConfig
-from hyperofa.init.registry import build_initializer, needs_hypernet
+from hyperofa.init.registry import build_initializer, needs_hypernet, static_vectors_config
 from hyperofa.models import ModelFamily, family_of
 from hyperofa.preflight import preflight
-from hyperofa.stages import assemble, evaluate, hypernet, initialize, pretrain
+from hyperofa.stages import assemble, evaluate, focus, hypernet, initialize, pretrain
 from hyperofa.stages.common import Keyed, read_metrics
 from hyperofa.stages.copy import copy
 from hyperofa.stages.extend_tokenizer import target_tokenizer
@@ -53,7 +53,12 @@ def run(run: RunConfig) -> dict[str, Any]:
     parts = initialize.InitParts(
         rows, primitives, done["match_source"], done["match_target"],
         done["copy"], Keyed(src.vectors.value.vectors, src.vectors.key),
+        source_tokenizer=src.tokenizer.value, target_tokenizer=target.value,
     )  # fmt: skip
+    if (static := static_vectors_config(run.initializer)) is not None:  # FOCUS's token space
+        texts = focus.focus_texts(run.pretrain.train_path, run.langset, src.corpus)
+        done["focus"] = focus.static_vectors(static, target, texts)
+        parts = replace(parts, static=done["focus"])
     done["initialize"] = _initialize(run, parts)
     if not run.runs(Stage.assemble):
         return _finish(run, [], done)
@@ -78,6 +83,7 @@ def _source_rows(
 
 def _initialize(run: RunConfig, parts: initialize.InitParts) -> Artifact:
     """Wire the initializer (training its hypernetwork first when it has one) and run it."""
+    initialize.check_overrides(run.initializer, parts)
     trained = None
     if needs_hypernet(run.initializer):
         words = initialize.match_stage.load(parts.source_match)

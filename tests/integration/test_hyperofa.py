@@ -33,6 +33,9 @@ def test_hyperofa_trains_once_and_reports_intrinsic_scores(tmp_path, tiny_overri
     m = row["metrics"]
     for name in ("hyperofa", "ofa", "random"):
         assert -1 <= m[f"intrinsic_cosine_{name}"] <= 1 and m[f"intrinsic_l1_{name}"] > 0
+    # the job's own score, on the same test tokens, is the hypernet's (every one has words)
+    assert m["intrinsic_cosine"] == pytest.approx(m["intrinsic_cosine_hyperofa"])
+    assert m["intrinsic_coverage"] == 1.0
     assert np.isfinite(m["mlm_loss_heldout"])
     runs = sorted(p for p in (cache_root() / "hypernet").iterdir() if p.is_dir())
     assert len(runs) == 1 and (runs[0] / "result.json").exists()

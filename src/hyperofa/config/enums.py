@@ -58,6 +58,19 @@ class Initializer(StrEnum):
     random = "random"
     ofa = "ofa"
     hyperofa = "hyperofa"
+    mean = "mean"  # every new row = the source mean (Hewitt 2021)
+    normal = "normal"  # multivariate normal of the source rows (Hewitt 2021)
+    fvt = "fvt"  # Fast Vocabulary Transfer (Gee et al. 2022)
+    focus = "focus"  # FOCUS (Dobler & de Melo 2023)
+    omp = "omp"  # Orthogonal Matching Pursuit (Goddard & Fernandes Neto 2025)
+    manual = "manual"  # user-named rows only (`initializer.overrides`), the rest random
+
+
+class AnchorSpace(StrEnum):
+    """Where `omp` compares a new token with the shared (anchor) tokens."""
+
+    word_vectors = "word_vectors"  # the OFA token vectors in word-vector space
+    static = "static"  # FOCUS's fastText token embeddings on target-language text
 
 
 class WordWeighting(StrEnum):

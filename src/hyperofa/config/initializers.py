@@ -1,21 +1,47 @@
 """Typed configs of the initializers (conf/initializer/<name>.yaml), one dataclass per method.
 
 `name` picks the dataclass (`INITIALIZER_CONFIGS`); the rest of the node must be its fields.
+Every method also takes `overrides`: user-named target tokens whose rows are set from named source
+tokens after the method ran (`init.manual`); `manual` is the overrides alone, the rest random.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from hyperofa.config.enums import Initializer, WordWeighting
-from hyperofa.config.rules import positive
+from hyperofa.config.enums import AnchorSpace, Initializer, WordWeighting
+from hyperofa.config.rules import Rule, non_negative, positive, require, ruled
+
+
+def override_sources(value: Any) -> list[str] | None:
+    """The source tokens an override names (one string or a non-empty list), None if malformed."""
+    if isinstance(value, str) and value:
+        return [value]
+    if isinstance(value, list | tuple) and value and all(isinstance(v, str) and v for v in value):
+        return list(value)
+    return None
 
 
 @dataclass
 class InitializerConfig:
-    """What every initializer config has: the method's name (the row label in every table)."""
+    """What every initializer config has: the method's name (the row label in every table) and
+    the user's overrides: target token → source token or list of source tokens (rows averaged),
+    tokens spelled as in the vocabularies (e.g. `▁haus`)."""
 
     name: Initializer = Initializer.random
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def check(self, prefix: str) -> None:
+        for token, value in self.overrides.items():
+            key = f"{prefix}.overrides.{token}"
+            require(bool(token), key, token, "a non-empty target token")
+            require(
+                override_sources(value) is not None,
+                key,
+                value,
+                "a source token or a non-empty list of source tokens",
+            )
 
 
 @dataclass
@@ -46,8 +72,91 @@ class HyperOFAConfig(InitializerConfig):
     ofa_temperature: float = positive(0.1)
 
 
+@dataclass
+class MeanConfig(InitializerConfig):
+    """Every new token gets the mean of the source rows (Hewitt 2021)."""
+
+    name: Initializer = Initializer.mean
+
+
+@dataclass
+class NormalConfig(InitializerConfig):
+    """Every new token ~ N(mean, covariance) of the source rows (Hewitt 2021), seeded."""
+
+    name: Initializer = Initializer.normal
+
+
+@dataclass
+class FVTConfig(InitializerConfig):
+    """The mean of the source rows of a new token's pieces under the source tokenizer (Gee et al.
+    2022, Fast Vocabulary Transfer)."""
+
+    name: Initializer = Initializer.fvt
+
+
+@dataclass
+class StaticVectorsConfig:
+    """FOCUS's auxiliary token embeddings: fastText (gensim) on target-language text tokenized by
+    the target tokenizer. Defaults: deepfocus `FOCUS()` / `train_fasttext` (CBOW, neg 10), the
+    rest fastText's own defaults."""
+
+    dim: int = positive(100)  # deepfocus fasttext_model_dim
+    epochs: int = positive(3)  # deepfocus fasttext_model_epochs
+    min_count: int = positive(10)  # deepfocus fasttext_model_min_count: rarer tokens stay random
+    cbow: bool = True  # deepfocus: CBOW, "more closely aligned with masked LM" than skip-gram
+    negative: int = positive(10)  # deepfocus neg=10
+    window: int = positive(5)  # fastText ws
+    lr: float = positive(0.05)  # fastText lr
+    min_n: int = non_negative(3)  # fastText minn (character n-grams of a token string)
+    max_n: int = non_negative(6)  # fastText maxn; 0 = no n-grams
+    bucket: int = positive(2_000_000)  # fastText bucket (n-gram hash rows)
+    sample: float = ruled(1e-4, Rule(lambda v: 0 <= v < 1, "in [0, 1)"))  # fastText t
+    workers: int = positive(1)  # > 1 is faster but not bit-reproducible (gensim threads)
+    seed: int = non_negative(42)
+
+    def check(self, prefix: str) -> None:
+        if self.max_n:
+            require(
+                self.min_n <= self.max_n, f"{prefix}.min_n", self.min_n, f"<= max_n {self.max_n}"
+            )
+
+
+@dataclass
+class FocusConfig(InitializerConfig):
+    """sparsemax over the cosine similarities of a new token to the shared tokens in a static
+    token-embedding space; weighted sum of the shared tokens' source rows (FOCUS §3)."""
+
+    name: Initializer = Initializer.focus
+    static: StaticVectorsConfig = field(default_factory=StaticVectorsConfig)
+
+
+@dataclass
+class OMPConfig(InitializerConfig):
+    """A new token's vector as a sparse combination of ≤ k shared tokens' vectors by Orthogonal
+    Matching Pursuit; the coefficients applied to their source rows (mergekit tokensurgeon)."""
+
+    name: Initializer = Initializer.omp
+    k: int = positive(64)  # mergekit tokensurgeon's default for `omp`
+    space: AnchorSpace = AnchorSpace.word_vectors
+    word_weighting: WordWeighting = WordWeighting.multiset  # token vectors, as `ofa`
+    static: StaticVectorsConfig = field(default_factory=StaticVectorsConfig)  # space=static
+
+
+@dataclass
+class ManualConfig(InitializerConfig):
+    """Only the `overrides` rows; every other new token random (no overrides: `random`)."""
+
+    name: Initializer = Initializer.manual
+
+
 INITIALIZER_CONFIGS: dict[Initializer, type[InitializerConfig]] = {
     Initializer.random: RandomConfig,
     Initializer.ofa: OFAConfig,
     Initializer.hyperofa: HyperOFAConfig,
+    Initializer.mean: MeanConfig,
+    Initializer.normal: NormalConfig,
+    Initializer.fvt: FVTConfig,
+    Initializer.focus: FocusConfig,
+    Initializer.omp: OMPConfig,
+    Initializer.manual: ManualConfig,
 }

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from hyperofa.init.provenance import Provenance, provenance_counts
+from hyperofa.init.static_vectors import StaticVectors
 from hyperofa.match import TokenWordMap
 from hyperofa.vocab.copy import CopyKind, CopyMap
 
@@ -33,7 +34,9 @@ class InitInputs:
     """What an initializer may use. Rows are coordinates F when factorized, else embeddings E.
 
     source_rows: float32 (V_s, k); copy: target→source map; *_words: token→word CSR maps (with
-    multiplicities) of each tokenizer; word_vectors: the word-vector table (N, d).
+    multiplicities) of each tokenizer; word_vectors: the word-vector table (N, d). What only some
+    methods read: the two transformers tokenizers (`fvt`, `manual`) and FOCUS's static token
+    embeddings of the target vocabulary (`focus`, `omp` with space=static).
     """
 
     source_rows: np.ndarray
@@ -42,6 +45,9 @@ class InitInputs:
     target_words: TokenWordMap
     word_vectors: np.ndarray
     seed: int = 0
+    source_tokenizer: Any = None
+    target_tokenizer: Any = None
+    static_vectors: StaticVectors | None = None
 
     @property
     def num_target(self) -> int:
@@ -68,6 +74,16 @@ class Initializer(Protocol):
 
     def fill(self, inputs: InitInputs, token_ids: np.ndarray) -> np.ndarray:
         """float32 (len(token_ids), k): rows for `token_ids`, all covered."""
+        ...
+
+
+class HeldOut(Protocol):
+    """An initializer that can also predict held-out *source* tokens, for intrinsic scores."""
+
+    def heldout(self, inputs: InitInputs, source_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows float32 (n, k) for source tokens `source_ids` predicted as if they were new —
+        without their own rows, strings or vectors as anchors or candidates — and bool (n,): the
+        ones the method covers (the other rows are not used)."""
         ...
 
 

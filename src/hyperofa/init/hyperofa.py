@@ -27,3 +27,9 @@ class HyperOFAInitializer:
     def fill(self, inputs: InitInputs, token_ids: np.ndarray) -> np.ndarray:
         words = inputs.target_words
         return predict(self.net, words.indptr, words.indices, token_ids)
+
+    def heldout(self, inputs: InitInputs, source_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Source tokens the network never trained on (its test split) from their words."""
+        words = inputs.source_words
+        rows = predict(self.net, words.indptr, words.indices, source_ids)
+        return rows, words.covered()[source_ids]

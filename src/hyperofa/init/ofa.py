@@ -27,6 +27,7 @@ No dense V_t × V_s matrix is ever built.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 
@@ -62,6 +63,7 @@ class OFAInitializer:
     name = "ofa"
 
     def __init__(self, cfg: OFAConfig):
+        self.cfg = cfg
         self.top_k, self.temperature, self.use_gpu = cfg.top_k, cfg.temperature, cfg.use_gpu
         self.word_weighting = str(cfg.word_weighting)
 
@@ -71,6 +73,12 @@ class OFAInitializer:
 
     def fill(self, inputs: InitInputs, token_ids: np.ndarray) -> np.ndarray:
         return self.predict(inputs, inputs.target_words, token_ids)
+
+    def heldout(self, inputs: InitInputs, source_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Held-out source tokens against the other source tokens (on the CPU index)."""
+        offline = OFAInitializer(dataclasses.replace(self.cfg, use_gpu=False))
+        rows = offline.predict(inputs, inputs.source_words, source_ids, excluded=source_ids)
+        return rows, inputs.source_words.covered()[source_ids]
 
     def predict(
         self,

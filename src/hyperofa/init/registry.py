@@ -2,28 +2,65 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from torch import nn
 
+from hyperofa.config.enums import AnchorSpace
 from hyperofa.config.enums import Initializer as Name
-from hyperofa.config.initializers import InitializerConfig, OFAConfig
+from hyperofa.config.initializers import (
+    FocusConfig,
+    InitializerConfig,
+    OMPConfig,
+    StaticVectorsConfig,
+)
 from hyperofa.errors import IncompatibleInputsError
 from hyperofa.init.base import Initializer
+from hyperofa.init.focus import FocusInitializer
+from hyperofa.init.fvt import FVTInitializer
 from hyperofa.init.hyperofa import HyperOFAInitializer
+from hyperofa.init.manual import ManualInitializer, WithOverrides
 from hyperofa.init.ofa import OFAInitializer
+from hyperofa.init.omp import OMPInitializer
 from hyperofa.init.random import RandomInitializer
+from hyperofa.init.statistics import MeanInitializer, NormalInitializer
+
+# name → builder from the method's config (hyperofa is built apart: it needs its trained network)
+BUILDERS: dict[Name, Callable[[InitializerConfig], Initializer]] = {
+    Name.random: lambda cfg: RandomInitializer(),
+    Name.ofa: lambda cfg: OFAInitializer(cfg),  # type: ignore[arg-type]
+    Name.mean: lambda cfg: MeanInitializer(),
+    Name.normal: lambda cfg: NormalInitializer(),
+    Name.fvt: lambda cfg: FVTInitializer(),
+    Name.focus: lambda cfg: FocusInitializer(),
+    Name.omp: lambda cfg: OMPInitializer(cfg),  # type: ignore[arg-type]
+    Name.manual: lambda cfg: ManualInitializer(cfg.overrides),
+}
 
 
 def needs_hypernet(cfg: InitializerConfig) -> bool:
     return cfg.name == Name.hyperofa
 
 
+def static_vectors_config(cfg: InitializerConfig) -> StaticVectorsConfig | None:
+    """The settings of FOCUS's static token embeddings (the `focus` stage) when the method reads
+    them (`focus`, `omp` with space=static), else None."""
+    if isinstance(cfg, FocusConfig):
+        return cfg.static
+    if isinstance(cfg, OMPConfig) and cfg.space == AnchorSpace.static:
+        return cfg.static
+    return None
+
+
 def build_initializer(cfg: InitializerConfig, hypernet: nn.Module | None = None) -> Initializer:
-    """The initializer `cfg` names; `hypernet` is the trained network `hyperofa` predicts with."""
-    if cfg.name == Name.random:
-        return RandomInitializer()
-    if cfg.name == Name.ofa:
-        assert isinstance(cfg, OFAConfig)
-        return OFAInitializer(cfg)
-    if hypernet is None:
-        raise IncompatibleInputsError("initializer `hyperofa` needs the trained hypernetwork")
-    return HyperOFAInitializer(hypernet)
+    """The initializer `cfg` names, with its overrides on top; `hypernet` is the trained network
+    `hyperofa` predicts with."""
+    if cfg.name == Name.hyperofa:
+        if hypernet is None:
+            raise IncompatibleInputsError("initializer `hyperofa` needs the trained hypernetwork")
+        method: Initializer = HyperOFAInitializer(hypernet)
+    else:
+        method = BUILDERS[cfg.name](cfg)
+    if cfg.overrides and cfg.name != Name.manual:
+        return WithOverrides(method, ManualInitializer(cfg.overrides))
+    return method

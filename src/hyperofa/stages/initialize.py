@@ -6,18 +6,21 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from safetensors.numpy import load_file, save_file
 
 from hyperofa.artifacts import Artifact, cached_stage, write_json_atomic
 from hyperofa.config.initializers import HyperOFAConfig, InitializerConfig, OFAConfig
-from hyperofa.evaluate.intrinsic import intrinsic_comparison
+from hyperofa.evaluate.intrinsic import heldout_source_tokens, intrinsic_comparison, intrinsic_of
 from hyperofa.hypernet.train import TrainResult, predict
 from hyperofa.init.base import Initializer, InitInputs
 from hyperofa.init.base import initialize as fill_rows
+from hyperofa.init.manual import ManualInitializer
 from hyperofa.paths import cache_root
 from hyperofa.stages import copy as copy_stage
+from hyperofa.stages import focus as focus_stage
 from hyperofa.stages import match as match_stage
 from hyperofa.stages.common import Keyed, load_npy
 
@@ -35,6 +38,9 @@ class InitParts:
     target_match: Artifact
     copy: Artifact
     vectors: Keyed[np.ndarray]  # the word-vector table (N, d)
+    source_tokenizer: Any = None  # `fvt`, overrides (their keys are in `copy`'s)
+    target_tokenizer: Any = None
+    static: Artifact | None = None  # FOCUS's static token embeddings (stage `focus`)
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,38 @@ def init_inputs(parts: InitParts, seed: int) -> InitInputs:
         target_words=match_stage.load(parts.target_match),
         word_vectors=parts.vectors.value,
         seed=seed,
+        source_tokenizer=parts.source_tokenizer,
+        target_tokenizer=parts.target_tokenizer,
+        static_vectors=focus_stage.load(parts.static) if parts.static is not None else None,
     )
+
+
+def check_overrides(cfg: InitializerConfig, parts: InitParts) -> None:
+    """IncompatibleInputsError now, before any training, for an override naming an unknown or a
+    copied token."""
+    if cfg.overrides:
+        ManualInitializer(cfg.overrides).targets(init_inputs(parts, seed=0))
+
+
+def intrinsic_metrics(
+    cfg: InitializerConfig,
+    initializer: Initializer,
+    inputs: InitInputs,
+    trained: TrainResult | None,
+) -> dict:
+    """The method's own intrinsic scores on the held-out source tokens (a hyperofa job: its
+    hypernet's test split), plus hyperofa's comparison with ofa and random."""
+    test = trained.splits["test"] if trained is not None else heldout_source_tokens(inputs)
+    metrics = intrinsic_of(initializer, inputs, test)
+    if trained is not None and isinstance(cfg, HyperOFAConfig):
+        metrics.update(hyperofa_metrics(inputs, cfg, trained))
+    if "intrinsic_cosine" in metrics:
+        log.info(
+            "%s intrinsic (%d held-out source tokens): cosine %.4f, coverage %.3f",
+            initializer.name, metrics["intrinsic_tokens"], metrics["intrinsic_cosine"],
+            metrics["intrinsic_coverage"],
+        )  # fmt: skip
+    return metrics
 
 
 def hyperofa_metrics(inputs: InitInputs, cfg: HyperOFAConfig, trained: TrainResult) -> dict:
@@ -93,20 +130,21 @@ def initialize(
         save_file(tensors, str(tmp / ROWS))
         np.save(tmp / "provenance.npy", result.provenance)
         np.save(tmp / "copied_from.npy", inputs.copy.source_id)
-        metrics = {}
-        if hypernet is not None and isinstance(cfg, HyperOFAConfig):
-            metrics = hyperofa_metrics(inputs, cfg, hypernet[1])
+        trained = hypernet[1] if hypernet is not None else None
+        metrics = intrinsic_metrics(cfg, initializer, inputs, trained)
         write_json_atomic(tmp / "metrics.json", metrics)
         return result.counts()
 
     dim = parts.primitives.shape[0] if parts.primitives is not None else None
-    config = {"initializer": asdict(cfg), "dim": dim, "seed": seed}
+    # version 2: every method's intrinsic scores in metrics.json (version 1 is never reused)
+    config = {"initializer": asdict(cfg), "dim": dim, "seed": seed, "version": 2}
     inputs = {
         "rows": parts.rows.key,
         "source_match": parts.source_match.key,
         "target_match": parts.target_match.key,
         "copy": parts.copy.key,
         **({"hypernet": hypernet[0].key} if hypernet is not None else {}),
+        **({"static": parts.static.key} if parts.static is not None else {}),
     }
     return cached_stage(cache_root(), "initialize", config, inputs, build)
 
