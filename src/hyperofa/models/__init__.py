@@ -20,6 +20,7 @@ from hyperofa.models.family import (
     family_of,
     load,
 )
+from hyperofa.models.freeze import FrozenRows, freeze_source_rows
 from hyperofa.models.heads import encoder, masked_lm_loss
 from hyperofa.models.merge import merge, merge_dir
 from hyperofa.models.modeling_factorized import (
@@ -59,6 +60,7 @@ __all__ = [
     "FactorizedEmbedding",
     "FactorizedForCausalLM",
     "FactorizedForMaskedLM",
+    "FrozenRows",
     "LossOutput",
     "MaskedEncoderFamily",
     "ModelFamily",
@@ -70,6 +72,7 @@ __all__ = [
     "chunk_tokens",
     "encoder",
     "family_of",
+    "freeze_source_rows",
     "load",
     "masked_lm_loss",
     "merge",
