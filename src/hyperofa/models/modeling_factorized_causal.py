@@ -115,6 +115,8 @@ class FactorizedForCausalLM(PreTrainedModel, GenerationMixin):
     def __init__(self, config: FactorizedCausalConfig):
         super().__init__(config)
         decoder = config.decoder
+        # the attention implementation asked of the whole model (from_pretrained) is the decoder's
+        decoder._attn_implementation = config._attn_implementation
         self.model = AutoModel.from_config(decoder)
         self.model.embed_tokens = FactorizedCausalEmbedding(
             decoder.vocab_size, config.num_primitives, decoder.hidden_size, config.embed_scale

@@ -5,7 +5,11 @@ from transformers import Gemma3TextConfig, LlamaConfig
 from transformers.modeling_outputs import CausalLMOutputWithPast
 from transformers.models.gemma3.modeling_gemma3 import Gemma3TextScaledWordEmbedding
 
-from hyperofa.models import FactorizedCausalConfig, FactorizedCausalEmbedding
+from hyperofa.models import (
+    FactorizedCausalConfig,
+    FactorizedCausalEmbedding,
+    FactorizedForCausalLM,
+)
 from tests.tiny_decoder import DECODERS
 from tests.unit.models.causal_common import EXTRA, SOURCE_VOCAB, assembled, batch
 
@@ -87,3 +91,16 @@ def test_gradients_reach_the_factors_the_head_uses(kind):
     if model.head is not None:
         assert model.head.coordinates.weight.grad.abs().sum() > 0
         assert model.head.primitives.weight.grad.abs().sum() > 0
+
+
+def test_the_attention_implementation_asked_for_reaches_the_decoder(tmp_path):
+    model = assembled("gemma3_tied", dim=8)
+    model.save_pretrained(tmp_path)
+    eager = FactorizedForCausalLM.from_pretrained(tmp_path, attn_implementation="eager").eval()
+    assert eager.model.config._attn_implementation == "eager"
+    assert model.model.config._attn_implementation == "sdpa"
+    ids, mask = batch(SOURCE_VOCAB + EXTRA)
+    with torch.no_grad():
+        torch.testing.assert_close(
+            eager(ids, attention_mask=mask).logits, model(ids, attention_mask=mask).logits
+        )
