@@ -99,6 +99,12 @@ def bits_per_byte(
     texts, scored tokens, bytes, cut texts. `logits_budget`: bytes of logits held at once."""
     encoded = encode_for_scoring(tokenizer, texts, max_length)
     sequences = [ids for ids, _, _ in encoded]
+    top = max((max(s) for s in sequences), default=-1)
+    if top >= model.config.vocab_size:
+        raise IncompatibleInputsError(
+            f"token id {top} ≥ the model's vocabulary size {model.config.vocab_size}: "
+            "the tokenizer is not the model's"
+        )
     n_bytes = sum(b for _, b, _ in encoded)
     nats = text_nats(model, sequences, batch_size, logits_budget) if sequences else np.zeros(0)
     counts = {

@@ -79,6 +79,11 @@ def test_the_start_token_is_bos_else_eos_else_an_error(words):
         encode_for_scoring(no_bos, ["cat"], 8)
 
 
+def test_a_tokenizer_larger_than_the_model_is_refused(words):
+    with pytest.raises(IncompatibleInputsError, match="the tokenizer is not the model's"):
+        bits_per_byte(tiny_llama(10), words, ["the big dog"])
+
+
 def test_heldout_bpb_gives_each_language_and_their_mean(words):
     model = tiny_gemma3(len(words))
     scores = heldout_bpb(model, words, {"en": TEXTS[:2], "xx": TEXTS[2:]}, batch_size=2)
