@@ -6,16 +6,13 @@ base model whose hidden states retrieval and fine-tuning use. Callers hold a `Mo
 never look inside a model.
 
 Implemented: `MaskedEncoderFamily` (BERT, RoBERTa, XLM-R; plain or factorized embeddings; MLM
-logits at masked positions only). Next: a causal-decoder family (Gemma, Qwen2.5 with tied heads;
-Llama with untied input/output matrices, each initialized separately — DESIGN.md §3.6) whose
-`training_loss` is next-token prediction and whose `assemble` takes output rows too when untied.
+logits at masked positions only) and `CausalDecoderFamily` (`causal.py`: Gemma 3, Llama, Qwen2;
+tied or untied heads, the untied output matrix initialized separately — DESIGN.md §3.6;
+next-token loss over chunks of positions, per-token losses instead of logits).
 """
 
 from __future__ import annotations
 
-import json
-import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -25,26 +22,14 @@ from transformers import AutoModelForMaskedLM, PreTrainedModel
 
 import hyperofa.models.build as build
 import hyperofa.models.heads as heads
-from hyperofa.errors import BadFileError, MissingPathError, require_path
+from hyperofa.errors import BadFileError, IncompatibleInputsError
+from hyperofa.models.causal import CAUSAL_DECODER, CausalDecoderFamily
+from hyperofa.models.common import LossOutput, checked_load, read_config
 from hyperofa.models.modeling_factorized import MODEL_TYPE, FactorizedForMaskedLM
+from hyperofa.models.modeling_factorized_causal import MODEL_TYPE as CAUSAL_MODEL_TYPE
 from hyperofa.training import IGNORE_INDEX
 
-log = logging.getLogger(__name__)
-LEGACY_KEY = "hyperofa"  # the config section of dirs written by the old AssembledForMaskedLM
-
-
-@dataclass
-class LossOutput:
-    """A batch's training loss and what it was computed from.
-
-    `logits` (M, V) and `targets` (M,) are the M scored tokens, found at `positions` (B, T) — so
-    per-token losses can be grouped by sequence (e.g. per language) without knowing the family.
-    """
-
-    loss: Tensor
-    logits: Tensor
-    targets: Tensor
-    positions: Tensor
+__all__ = ["CausalDecoderFamily", "LossOutput", "read_config"]  # re-exported for callers
 
 
 class ModelFamily(Protocol):
@@ -58,6 +43,10 @@ class ModelFamily(Protocol):
 
     def source_embeddings(self, model: PreTrainedModel) -> np.ndarray: ...
 
+    def output_embeddings(self, model: PreTrainedModel) -> np.ndarray | None:
+        """The output matrix (V, D) when it is not the input matrix; None when tied."""
+        ...
+
     def output_bias(self, model: PreTrainedModel) -> np.ndarray | None: ...
 
     def assemble(
@@ -65,38 +54,18 @@ class ModelFamily(Protocol):
         source: PreTrainedModel,
         rows: np.ndarray,
         primitives: np.ndarray | None,
-        bias: np.ndarray,
-    ) -> PreTrainedModel: ...
+        bias: np.ndarray | None,
+        output_rows: np.ndarray | None = None,
+        output_primitives: np.ndarray | None = None,
+        untie: bool = False,
+    ) -> PreTrainedModel:
+        """Rows (or coordinates + primitives) of the new vocabulary, the head's bias (None when
+        the source head has none), and for an untied head its own rows (+ primitives)."""
+        ...
 
     def training_loss(self, model: PreTrainedModel, batch: dict[str, Tensor]) -> LossOutput: ...
 
     def encoder(self, model: PreTrainedModel) -> PreTrainedModel: ...
-
-
-def read_config(directory: str | Path) -> dict[str, Any]:
-    """config.json of a model dir; MissingPathError, or BadFileError for the old format."""
-    path = require_path(directory, "model dir", "a dir written by save_pretrained")
-    if not (path / "config.json").is_file():
-        raise MissingPathError("model config", path / "config.json", "a dir with config.json")
-    config = json.loads((path / "config.json").read_text())
-    if LEGACY_KEY in config:
-        raise BadFileError(
-            path / "config.json",
-            f"written by the old AssembledForMaskedLM (a `{LEGACY_KEY}` section): assemble it again",
-        )
-    return config
-
-
-def _checked_load(loader: Any, path: Path, strict: bool) -> PreTrainedModel:
-    """Load; weights that do not fit the model are a BadFileError when `strict` (our own outputs),
-    else a warning (a user's source checkpoint may carry stale buffers such as position_ids)."""
-    model, info = loader.from_pretrained(path, output_loading_info=True)
-    bad = {k: sorted(v) for k, v in info.items() if k != "error_msgs" and v}
-    if bad and strict:
-        raise BadFileError(path / "config.json", f"weights do not fit the model: {bad}")
-    if bad:
-        log.warning("%s: weights that do not fit the model: %s", path, bad)
-    return model.eval()
 
 
 class MaskedEncoderFamily:
@@ -110,8 +79,8 @@ class MaskedEncoderFamily:
         unexpected."""
         config, path = read_config(directory), Path(directory)
         if config.get("model_type") == MODEL_TYPE:
-            return _checked_load(FactorizedForMaskedLM, path, strict)
-        return _checked_load(AutoModelForMaskedLM, path, strict)
+            return checked_load(FactorizedForMaskedLM, path, strict)
+        return checked_load(AutoModelForMaskedLM, path, strict)
 
     def save(self, model: PreTrainedModel, tokenizer: Any, directory: str | Path) -> None:
         """Weights, config (+ the modeling file of a factorized model) and tokenizer."""
@@ -123,6 +92,10 @@ class MaskedEncoderFamily:
         """The token embeddings E, float32 (V, D)."""
         return heads.embedding_rows(model).detach().float().cpu().numpy()
 
+    def output_embeddings(self, model: PreTrainedModel) -> None:
+        """None: the decoder is tied to the token embeddings (one matrix, initialized once)."""
+        return None
+
     def output_bias(self, model: PreTrainedModel) -> np.ndarray:
         """The MLM head's per-token bias, float32 (V,)."""
         return heads.output_bias(model).detach().float().cpu().numpy()
@@ -132,9 +105,19 @@ class MaskedEncoderFamily:
         source: PreTrainedModel,
         rows: np.ndarray,
         primitives: np.ndarray | None,
-        bias: np.ndarray,
+        bias: np.ndarray | None,
+        output_rows: np.ndarray | None = None,
+        output_primitives: np.ndarray | None = None,
+        untie: bool = False,
     ) -> PreTrainedModel:
-        """See `build.assemble`."""
+        """See `build.assemble`. The head is always tied: output rows or `untie` are refused."""
+        if output_rows is not None or output_primitives is not None or untie:
+            raise IncompatibleInputsError(
+                f"{type(source).__name__}: a masked LM's decoder is tied to its embeddings; "
+                "output_rows / output_primitives / untie do not apply"
+            )
+        if bias is None:
+            raise IncompatibleInputsError(f"{type(source).__name__}: the MLM head needs a bias")
         return build.assemble(source, rows, primitives, bias)
 
     def training_loss(self, model: PreTrainedModel, batch: dict[str, Tensor]) -> LossOutput:
@@ -152,15 +135,20 @@ class MaskedEncoderFamily:
 
 
 MASKED_ENCODER = MaskedEncoderFamily()
-FAMILIES: dict[str, ModelFamily] = {MASKED_ENCODER.name: MASKED_ENCODER}
+FAMILIES: dict[str, ModelFamily] = {
+    MASKED_ENCODER.name: MASKED_ENCODER,
+    CAUSAL_DECODER.name: CAUSAL_DECODER,
+}
 
 
 def family_of(directory: str | Path) -> ModelFamily:
     """The family of a saved model, from its config.json (`architectures`, `model_type`)."""
     config = read_config(directory)
-    names = config.get("architectures") or []
-    if config.get("model_type") == MODEL_TYPE or any(n.endswith("ForMaskedLM") for n in names):
+    names, model_type = config.get("architectures") or [], config.get("model_type")
+    if model_type == MODEL_TYPE or any(n.endswith("ForMaskedLM") for n in names):
         return MASKED_ENCODER
+    if model_type == CAUSAL_MODEL_TYPE or any(n.endswith("ForCausalLM") for n in names):
+        return CAUSAL_DECODER
     raise BadFileError(
         Path(directory) / "config.json",
         f"architectures {names}: no model family for them (known: {list(FAMILIES)})",
