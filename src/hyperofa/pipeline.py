@@ -31,6 +31,8 @@ from hyperofa.stages.sources import Sources, resolve_sources
 from hyperofa.tracking import job_tracking, log_job
 from hyperofa.training.seeding import seed_everything
 
+OUTPUT = "_output"  # the untied head's artifacts and keys
+
 
 def run(run: RunConfig) -> dict[str, Any]:
     """Run the pipeline up to the furthest stage in `run.stages` (earlier stages are its inputs,
@@ -50,35 +52,52 @@ def run(run: RunConfig) -> dict[str, Any]:
         done["copy"] = copy(src.tokenizer, target)
     if not run.runs(Stage.initialize):
         return _finish(run, [], done)
-    parts = initialize.InitParts(
-        rows, primitives, done["match_source"], done["match_target"],
-        done["copy"], Keyed(src.vectors.value.vectors, src.vectors.key),
-        source_tokenizer=src.tokenizer.value, target_tokenizer=target.value,
-    )  # fmt: skip
-    if (static := static_vectors_config(run.initializer)) is not None:  # FOCUS's token space
-        texts = focus.focus_texts(run.pretrain.train_path, run.langset, src.corpus)
-        done["focus"] = focus.static_vectors(static, target, texts)
-        parts = replace(parts, static=done["focus"])
+    parts = _init_parts(run, src, target, rows, primitives, done)
     done["initialize"] = _initialize(run, parts)
+    if (head := family.output_embeddings(model.value)) is not None:
+        # an untied head is a space of its own: the same initializer (and hypernet) on its rows
+        rows, primitives = _source_rows(run, src, head, done, OUTPUT)
+        done["initialize_output"] = _initialize(
+            run, replace(parts, rows=rows, primitives=primitives)
+        )
     if not run.runs(Stage.assemble):
         return _finish(run, [], done)
-    done["model"] = assemble.assemble(family, done["initialize"], model, target)
+    done["model"] = assemble.assemble(
+        family, done["initialize"], model, target, done.get("initialize_output"), run.assemble.untie
+    )
     results = _evaluate_and_pretrain(run, src, family, model, target, done)
     log_job(job_tracking(run), asdict(run), results)
     return _finish(run, results, done)
 
 
 def _source_rows(
-    run: RunConfig, src: Sources, E: np.ndarray, done: dict
+    run: RunConfig, src: Sources, E: np.ndarray, done: dict, matrix: str = ""
 ) -> tuple[Keyed[np.ndarray], np.ndarray | None]:
     """The rows initializers work on — coordinates F when factorized (D'), else the embeddings E
-    of the tokenizer's ids — and the primitives P (None unless factorized)."""
-    embeddings = Keyed(E[: len(src.tokenizer.value)], src.model_dir.key)
+    of the tokenizer's ids — and the primitives P (None unless factorized). `matrix`: "" for
+    the input embeddings, OUTPUT for an untied head's."""
+    embeddings = Keyed(E[: len(src.tokenizer.value)], src.model_dir.key + matrix)
     if run.factorize.dim is None or not run.runs(Stage.factorize):
         return embeddings, None
-    art = done["factorize"] = factorize(embeddings, run.factorize.dim)
+    art = done[f"factorize{matrix}"] = factorize(embeddings, run.factorize.dim)
     coordinates, primitives = load_factors(art)
     return Keyed(coordinates, art.key), primitives
+
+
+def _init_parts(
+    run: RunConfig, src: Sources, target: Keyed, rows: Keyed, primitives, done: dict
+) -> initialize.InitParts:
+    """What the initializer reads; FOCUS's static token space computed first when it needs it."""
+    parts = initialize.InitParts(
+        rows, primitives, done["match_source"], done["match_target"],
+        done["copy"], Keyed(src.vectors.value.vectors, src.vectors.key),
+        source_tokenizer=src.tokenizer.value, target_tokenizer=target.value,
+    )  # fmt: skip
+    if (static := static_vectors_config(run.initializer)) is not None:
+        texts = focus.focus_texts(run.pretrain.train_path, run.langset, src.corpus)
+        done["focus"] = focus.static_vectors(static, target, texts)
+        parts = replace(parts, static=done["focus"])
+    return parts
 
 
 def _initialize(run: RunConfig, parts: initialize.InitParts) -> Artifact:

@@ -4,7 +4,7 @@ bad input fails in seconds with a named error instead of after hours."""
 
 from __future__ import annotations
 
-from hyperofa.config.enums import Stage
+from hyperofa.config.enums import CAUSAL_ONLY_TASKS, MASKED_ONLY_TASKS, Stage, StepZeroTask
 from hyperofa.config.schema import RunConfig
 from hyperofa.errors import ConfigError, IncompatibleInputsError, require_path
 from hyperofa.evaluate.tasks import check_tasks
@@ -23,6 +23,16 @@ def _check_layers(run: RunConfig, shape: ModelShape) -> None:
             raise ConfigError(
                 key, layer, f"a hidden-state index in 0..{shape.layers} (the model's layers)"
             )
+
+
+def _check_step0_tasks(run: RunConfig, shape: ModelShape) -> None:
+    """Step-0 tasks the model's objective cannot run: MLM loss on a causal LM, bits per byte and
+    continuations on a masked LM."""
+    kind, wrong = ("causal", MASKED_ONLY_TASKS) if shape.causal else ("masked", CAUSAL_ONLY_TASKS)
+    bad = sorted(t.value for t in run.eval.tasks if t in wrong)
+    if bad:
+        allowed = ", ".join(t.value for t in StepZeroTask if t not in wrong)
+        raise ConfigError("eval.tasks", bad, f"step-0 tasks a {kind} LM runs: {allowed}")
 
 
 def _check_hypernet(run: RunConfig, vector_dim: int) -> None:
@@ -54,6 +64,9 @@ def preflight(run: RunConfig) -> ModelShape:
         )
     if needs_hypernet(run.initializer):
         _check_hypernet(run, user_dim if user_dim is not None else run.word_vectors.graph.dim)
+    if run.assemble.untie and not shape.causal:
+        raise ConfigError("assemble.untie", True, "false: a masked LM's head is tied")
     if Stage.evaluate in run.stages:
+        _check_step0_tasks(run, shape)
         check_tasks(run.eval)
     return shape

@@ -25,6 +25,7 @@ class Stage(StrEnum):
 class EmbeddedModel(StrEnum):
     e5_small = "e5_small"  # multilingual-e5-small, XLM-R Unigram vocabulary
     minilm_en = "minilm_en"  # English all-MiniLM-L6-v2, BERT WordPiece (the "mono" setting)
+    gemma3_270m = "gemma3_270m"  # Gemma 3 270M base, a causal decoder (SentencePiece BPE, tied)
 
 
 class WordVectorFormat(StrEnum):
@@ -50,8 +51,15 @@ class UdhrLanguages(StrEnum):
 
 
 class StepZeroTask(StrEnum):
-    mlm_heldout = "mlm_heldout"
+    mlm_heldout = "mlm_heldout"  # masked LMs
     sr_udhr = "sr_udhr"
+    bpb_heldout = "bpb_heldout"  # causal LMs: bits per UTF-8 byte, comparable across tokenizers
+    fertility = "fertility"  # tokens per word and per byte of the held-out text
+    continuations = "continuations"  # causal LMs: greedy continuations of held-out openings
+
+
+MASKED_ONLY_TASKS = frozenset({StepZeroTask.mlm_heldout})
+CAUSAL_ONLY_TASKS = frozenset({StepZeroTask.bpb_heldout, StepZeroTask.continuations})
 
 
 class Initializer(StrEnum):

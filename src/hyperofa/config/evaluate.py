@@ -86,7 +86,9 @@ class EmbeddedPosTaskConfig:
 
 @dataclass
 class EvalConfig:
-    tasks: list[StepZeroTask] = field(default_factory=lambda: list(StepZeroTask))
+    tasks: list[StepZeroTask] = field(
+        default_factory=lambda: [StepZeroTask.mlm_heldout, StepZeroTask.sr_udhr]
+    )
     layer: int = non_negative(8)  # hidden_states[8]: the 8th layer's output (SR-B/SR-T)
     max_length: int = positive(128)
     batch_size: int = positive(16)
@@ -94,6 +96,8 @@ class EvalConfig:
     max_texts_per_language: int | None = positive(None)  # null = every held-out text
     evaluate_source: bool = True  # also score the unextended source model (cached)
     udhr_languages: UdhrLanguages = UdhrLanguages.run
+    continuation_words: int = positive(6)  # prompt: the first N words of a held-out paragraph
+    continuation_tokens: int = positive(16)  # greedy new tokens per prompt
     # Downstream tasks: a node is composed by the `eval` list and then carries `task`
     sr_t: RetrievalTaskConfig | None = None
     sr_b: RetrievalTaskConfig | None = None

@@ -76,6 +76,15 @@ class FactorizeConfig:
 
 
 @dataclass
+class AssembleConfig:
+    """How the target model is put together (DESIGN §3.6)."""
+
+    # a tied source (Gemma, XLM-R's MLM head) gets an output matrix of its own, starting as a
+    # copy of the initialized input rows (causal LMs only; an untied source is always untied)
+    untie: bool = False
+
+
+@dataclass
 class LangsetConfig:
     name: str = "demo30"
     languages: list[str] = field(default_factory=list)  # UDHR file codes / corpus language names
@@ -111,6 +120,7 @@ class RunConfig:
     factorize: FactorizeConfig = field(default_factory=FactorizeConfig)
     initializer: InitializerConfig = field(default_factory=OFAConfig)  # one of initializers.py
     hypernet: HypernetConfig = field(default_factory=HypernetConfig)
+    assemble: AssembleConfig = field(default_factory=AssembleConfig)
     langset: LangsetConfig = field(default_factory=LangsetConfig)
     assets: AssetsConfig = field(default_factory=AssetsConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)

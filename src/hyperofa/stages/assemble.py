@@ -20,20 +20,41 @@ FORMAT = 2  # saved through the model family (1: the retired AssembledForMaskedL
 
 
 def assemble(
-    family: ModelFamily, init: Artifact, source: Keyed[PreTrainedModel], tokenizer: Keyed
+    family: ModelFamily,
+    init: Artifact,
+    source: Keyed[PreTrainedModel],
+    tokenizer: Keyed,
+    output: Artifact | None = None,
+    untie: bool = False,
 ) -> Artifact:
-    """The assembled target model (plain or factorized, tied head, new bias)."""
+    """The assembled target model (plain or factorized, new bias when the source head has one);
+    `output`: the untied head's own initialization; `untie`: a tied source's target gets a head
+    of its own, starting as a copy of the input rows."""
 
     def build(tmp: Path) -> dict:
         rows = initialize_stage.load(init)
-        bias = target_bias(family.output_bias(source.value), rows.copied_from)
-        model = family.assemble(source.value, rows.rows, rows.primitives, bias)
+        head = initialize_stage.load(output) if output is not None else None
+        source_bias = family.output_bias(source.value)
+        bias = None if source_bias is None else target_bias(source_bias, rows.copied_from)
+        model = family.assemble(
+            source.value, rows.rows, rows.primitives, bias,
+            output_rows=None if head is None else head.rows,
+            output_primitives=None if head is None else head.primitives,
+            untie=untie,
+        )  # fmt: skip
         family.save(model, tokenizer.value, tmp)
         dim = None if rows.primitives is None else rows.primitives.shape[0]
-        return {"vocab_size": len(rows.rows), "num_primitives": dim}
+        return {
+            "vocab_size": len(rows.rows),
+            "num_primitives": dim,
+            "tied": head is None and not untie,
+        }
 
+    config = {"format": FORMAT, "untie": untie} if untie else {"format": FORMAT}
     inputs = {"initialize": init.key, "model": source.key}
-    return cached_stage(cache_root(), "assemble", {"format": FORMAT}, inputs, build)
+    if output is not None:
+        inputs["initialize_output"] = output.key
+    return cached_stage(cache_root(), "assemble", config, inputs, build)
 
 
 def source_reference(

@@ -23,7 +23,7 @@ from hyperofa.config.training import TrainerConfig
 from hyperofa.corpus import UDHRCorpus
 from hyperofa.evaluate.step0 import step0_metrics
 from hyperofa.evaluate.tasks import run_task
-from hyperofa.models import load
+from hyperofa.models import family_of
 from hyperofa.paths import cache_root
 from hyperofa.stages.common import Keyed, read_metrics
 
@@ -40,13 +40,14 @@ def _summary(metrics: dict[str, Any]) -> dict[str, float]:
 def step0(
     model: Artifact, cfg: EvalConfig, langset: LangsetConfig, corpus: Keyed[UDHRCorpus], seed: int
 ) -> Artifact:
-    """Held-out MLM loss and UDHR retrieval of the model in `model` (a dir with its tokenizer)."""
+    """The step-0 tasks of `cfg` (held-out MLM loss or bits per byte, fertility, continuations,
+    UDHR retrieval) of the model in `model` (a dir with its tokenizer)."""
 
     def build(tmp: Path) -> dict:
-        net = load(model.path)
-        tok = AutoTokenizer.from_pretrained(model.path)
+        family = family_of(model.path)
+        net, tok = family.load(model.path), AutoTokenizer.from_pretrained(model.path)
         languages, unseen = langset.languages, langset.heldout_languages
-        metrics = step0_metrics(net, tok, cfg, corpus.value, languages, unseen, seed)
+        metrics = step0_metrics(net, family, tok, cfg, corpus.value, languages, unseen, seed)
         write_json_atomic(tmp / METRICS, metrics)
         return _summary(metrics)
 

@@ -9,17 +9,18 @@ from pathlib import Path
 
 from transformers import AutoConfig, AutoTokenizer, PreTrainedTokenizerBase
 
-from hyperofa.assets import embedded, minilm
+from hyperofa.assets import embedded, gemma, minilm
 from hyperofa.config.enums import EmbeddedModel
 from hyperofa.config.schema import AssetsConfig, LangsetConfig, ModelConfig, WordVectorsConfig
 from hyperofa.corpus import UDHRCorpus
 from hyperofa.errors import BadFileError, IncompatibleInputsError, require_path
+from hyperofa.models import CAUSAL_MODEL_TYPE
 from hyperofa.pretrain.data import max_sequence_length
 from hyperofa.stages.common import Keyed, fingerprint
 from hyperofa.wordvec.io import WordVectors, load_word_vectors, peek_word_vectors
 
 log = logging.getLogger(__name__)
-MODEL_LAYOUT = "a transformers *ForMaskedLM dir with config.json and weights"
+MODEL_LAYOUT = "a transformers *ForMaskedLM or *ForCausalLM dir with config.json and weights"
 
 
 @dataclass(frozen=True)
@@ -30,14 +31,20 @@ class ModelShape:
     rows: int  # embedding rows (the config's vocab_size)
     layers: int
     positions: int  # the longest input its position embeddings allow
+    causal: bool = False  # a causal LM (*ForCausalLM), else a masked LM
 
     @classmethod
     def of(cls, model_dir: Path) -> ModelShape:
         path = require_path(Path(model_dir) / "config.json", "model.path", MODEL_LAYOUT)
         try:
             cfg = AutoConfig.from_pretrained(model_dir)
+            causal = any(a.endswith("ForCausalLM") for a in cfg.architectures or [])
             return cls(
-                cfg.hidden_size, cfg.vocab_size, cfg.num_hidden_layers, max_sequence_length(cfg)
+                cfg.hidden_size,
+                cfg.vocab_size,
+                cfg.num_hidden_layers,
+                max_sequence_length(cfg),
+                causal or cfg.model_type == CAUSAL_MODEL_TYPE,
             )
         except (ValueError, KeyError, TypeError, AttributeError, OSError) as err:
             raise BadFileError(
@@ -50,6 +57,7 @@ class ModelShape:
 EMBEDDED_SHAPES = {
     EmbeddedModel.e5_small: ModelShape(embedded.E5_HIDDEN, 250_037, 12, 512),
     EmbeddedModel.minilm_en: ModelShape(minilm.MINILM_HIDDEN, 30_522, 6, 512),
+    EmbeddedModel.gemma3_270m: ModelShape(640, 262_144, 18, 32_768, causal=True),
 }
 
 
@@ -100,11 +108,12 @@ def _load_vectors(cfg: WordVectorsConfig, path: Path) -> WordVectors:
 def _model_dir(cfg: ModelConfig, assets: AssetsConfig, corpus: Keyed[UDHRCorpus]) -> Keyed[Path]:
     if cfg.path is not None:
         return Keyed(Path(cfg.path), fingerprint(Path(cfg.path)))
+    if cfg.embedded == EmbeddedModel.gemma3_270m:
+        return Keyed(*gemma.decoder_model())
     build = (
         minilm.source_model if cfg.embedded == EmbeddedModel.minilm_en else embedded.source_model
     )
-    path, key = build(assets, corpus.value, corpus.key)
-    return Keyed(path, key)
+    return Keyed(*build(assets, corpus.value, corpus.key))
 
 
 def _source_tokenizer(cfg: ModelConfig, model_dir: Path, shape: ModelShape) -> Keyed:
