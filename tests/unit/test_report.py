@@ -247,3 +247,27 @@ def test_cli_exits_non_zero_with_the_error_on_an_empty_dir(tmp_path, caplog):
         main([str(tmp_path)])
     assert exit_info.value.code == 2
     assert "EmptyInputError" in caplog.text
+
+
+def test_decoder_rows_get_bits_per_byte_columns_and_a_continuations_table(tmp_path):
+    """bits/byte and tokens/word are headline columns (lower is better); continuations of every
+    row that has them are shown side by side per language, `|` escaped."""
+
+    def decoder_row(initializer: str, bpb: float, fertility: float, text: str) -> dict:
+        metrics = {
+            "bpb_heldout": bpb,
+            "fertility_heldout": fertility,
+            "details": {
+                "continuations": {"deu": {"prompt": "Alle Menschen", "continuation": text}}
+            },
+        }
+        return row(initializer, None, "step0", metrics, model="gemma3_270m")
+
+    rows = [decoder_row("source", 2.5, 3.1, " sind | frei"), decoder_row("ofa", 2.25, 1.9, " x")]
+    write_job(tmp_path / "0", config("ofa", None), rows)
+    report = write_report(tmp_path)
+    header = report.table.splitlines()[0]
+    assert "bits/byte ↓" in header and "tokens/word ↓" in header
+    text = (report.out / "report.md").read_text()
+    section = text.split("## Greedy continuations of held-out openings")[1]
+    assert "| deu | Alle Menschen | sind \\| frei | x |" in section

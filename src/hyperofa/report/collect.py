@@ -38,6 +38,7 @@ class Row:
     per_language: PerLanguage = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     job: Path = Path(".")
+    continuations: dict[str, dict[str, str]] = field(default_factory=dict)  # lang → prompt, text
 
     @property
     def key(self) -> tuple[str, str, int | None, str, str, int | None]:
@@ -141,7 +142,15 @@ def parse_row(raw: Any, config: dict[str, Any], path: Path, index: int) -> Row:
         per_language=per_language if isinstance(per_language, dict) else {},
         counts=_ints(counts) if isinstance(counts, dict) else {},
         job=path.parent,
+        continuations=_continuations(metrics.get("details")),
     )
+
+
+def _continuations(details: Any) -> dict[str, dict[str, str]]:
+    found = details.get("continuations") if isinstance(details, dict) else None
+    if not isinstance(found, dict):
+        return {}
+    return {lang: v for lang, v in found.items() if isinstance(v, dict) and "prompt" in v}
 
 
 def _job(path: Path, config: dict[str, Any]) -> Job:

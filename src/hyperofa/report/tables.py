@@ -29,6 +29,9 @@ class Metric:
 HEADLINE = (
     Metric("mlm_loss_heldout", "MLM loss", lower_is_better=True),
     Metric("mlm_loss_unseen_languages", "MLM loss unseen", lower_is_better=True),
+    Metric("bpb_heldout", "bits/byte", lower_is_better=True),
+    Metric("bpb_unseen_languages", "bits/byte unseen", lower_is_better=True),
+    Metric("fertility_heldout", "tokens/word", lower_is_better=True),
     Metric("sr_udhr_top10", "SR-UDHR top10"),
     Metric("sr_b_top10", "SR-B top10"),
     Metric("sr_t_top10", "SR-T top10"),
@@ -44,7 +47,7 @@ AVG = "avg"
 
 
 def lower_is_better(key: str) -> bool:
-    return "loss" in key or "l1" in key
+    return any(part in key for part in ("loss", "l1", "bpb", "fertility"))
 
 
 def present(rows: Sequence[Row], metrics: Sequence[Metric] = HEADLINE) -> list[Metric]:
@@ -125,6 +128,27 @@ def full_table(rows: Sequence[Row]) -> str:
         for r in rows
     ]
     return _markdown(header, body, len(ids))
+
+
+def continuations_table(rows: Sequence[Row]) -> str:
+    """Markdown: a line per language and prompt, a column per row with continuations (the greedy
+    text, `|` and newlines escaped); "" when no row has any."""
+    having = [r for r in rows if r.continuations]
+    if not having:
+        return ""
+    ids = identity(having)
+    header = ["language", "prompt", *(" ".join(identity_cells(r, ids)) for r in having)]
+    langs = sorted({lang for r in having for lang in r.continuations})
+    body = []
+    for lang in langs:
+        prompt = next(r.continuations[lang]["prompt"] for r in having if lang in r.continuations)
+        texts = [r.continuations.get(lang, {}).get("continuation", "") for r in having]
+        body.append([lang, *(_cell(t) for t in (prompt, *texts))])
+    return _markdown(header, body, len(header))
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ⏎ ").strip()
 
 
 def tasks(rows: Sequence[Row]) -> list[str]:

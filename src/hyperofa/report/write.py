@@ -12,6 +12,7 @@ from hyperofa.artifacts import atomic_dir, write_json_atomic
 from hyperofa.report.collect import Job, Row, collect
 from hyperofa.report.plots import plot_bars, plot_sweep_loss_curves
 from hyperofa.report.tables import (
+    continuations_table,
     full_table,
     headline_table,
     per_language_csv,
@@ -75,6 +76,8 @@ def tables_markdown(rows: Sequence[Row]) -> str:
     """The legend, the headline table and the table of every metric and count."""
     parts = [LEGEND, "## Headline metrics", headline_table(rows)]
     parts += ["## All metrics and vocabulary counts", full_table(rows)]
+    if continuations := continuations_table(rows):
+        parts += ["## Greedy continuations of held-out openings", continuations]
     return "\n\n".join(parts) + "\n"
 
 
