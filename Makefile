@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: help install install-decoder assets demo test test-all bench lint clean
+.PHONY: help install install-decoder assets demo demo-llm test test-all bench lint clean
 
 help: ## show this help
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ assets: install ## build (or verify) the embedded default under outputs/assets
 
 demo: assets ## run the whole pipeline on the embedded default and print the comparison table
 	$(VENV)/bin/hyperofa-run experiment=demo
+
+demo-llm: install-decoder assets ## the decoder demo: random vs OFA vs HyperOFA on Gemma 3 270M, tied and untied
+	$(VENV)/bin/hyperofa-run experiment=demo_llm
 
 test: install ## run the test suite (unit + integration; slow tests: make test-all)
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
