@@ -96,3 +96,11 @@ class HypernetArchitecture(StrEnum):
 class LoggerKind(StrEnum):
     csv = "csv"
     wandb = "wandb"
+
+
+class TrainOnly(StrEnum):
+    """What continued pre-training updates (DESIGN §3.6: users train only the new rows first)."""
+
+    all = "all"  # every parameter
+    embeddings = "embeddings"  # the token embeddings (input, untied output, head bias, primitives)
+    new_rows = "new_rows"  # only the new tokens' rows of those (source rows and primitives frozen)

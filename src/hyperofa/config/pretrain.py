@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hyperofa.config.enums import TrainOnly
 from hyperofa.config.rules import (
     Rule,
     in_unit,
@@ -51,6 +52,10 @@ class PretrainConfig:
     max_texts_per_language: int | None = positive(None)
     languages: list[str] | None = None  # the languages (file / subset names) to use; null = all
     num_proc: int = positive(1)  # processes that tokenize the text once (stage cpt_data)
+    # all parameters, the token embeddings only, or only the new tokens' rows of them
+    train_only: TrainOnly = ruled(
+        TrainOnly.all, Rule(lambda v: v in set(TrainOnly), f"one of {[m.value for m in TrainOnly]}")
+    )
 
     def check(self, prefix: str) -> None:
         for name in ("warmup_steps", "val_check_interval"):

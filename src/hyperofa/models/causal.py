@@ -140,6 +140,7 @@ class CausalDecoderFamily:
     positions; see `chunked_loss`)."""
 
     name = "causal_decoder"
+    masked = False
 
     def __init__(self, logits_budget: int = LOGITS_BUDGET):
         self.logits_budget = logits_budget

@@ -36,6 +36,7 @@ class ModelFamily(Protocol):
     """What callers may do with a model of one family."""
 
     name: str
+    masked: bool  # the training objective: masked LM (True) or next-token prediction (False)
 
     def load(self, directory: str | Path, strict: bool = True) -> PreTrainedModel: ...
 
@@ -73,6 +74,7 @@ class MaskedEncoderFamily:
     `FactorizedForMaskedLM`, saved with their code so the Auto classes load them anywhere."""
 
     name = "masked_encoder"
+    masked = True
 
     def load(self, directory: str | Path, strict: bool = True) -> PreTrainedModel:
         """A saved model in eval mode; with `strict`, BadFileError if any weight is missing or

@@ -7,8 +7,9 @@ and reads a row only when asked for it, so training touches the pages of the blo
 and no more.
 
 A prepared dir (`prepare.prepare_cpt_data`) holds `train.arrow`, `val.arrow` and `blocks.json`:
-the languages, the block length, the special ids, the text selection (cap, languages) and per
-split the texts, tokens and blocks of each language. `open_cpt_data` reads it back.
+the objective the blocks are laid out for (`masked` or `causal`; absent = masked), the
+languages, the block length, the special ids, the text selection (cap, languages) and per split
+the texts, tokens and blocks of each language. `open_cpt_data` reads it back.
 """
 
 from __future__ import annotations
@@ -204,32 +205,48 @@ def listed(languages: Sequence[str] | None) -> list[str] | None:
 
 
 def prepared_blocks(
-    model_config: Any, tokenizer: Any, source: Any, val_texts: Any, cfg: PretrainConfig
+    model_config: Any,
+    tokenizer: Any,
+    source: Any,
+    val_texts: Any,
+    cfg: PretrainConfig,
+    masked: bool = True,
 ) -> tuple[BlockStore, BlockStore, SpecialIds]:
     """`data.prepare_data` for prepared blocks: the same checks, plus that the blocks were
-    packed for this tokenizer, block length and text selection; raises named errors only."""
-    ids = check_inputs(model_config, tokenizer, cfg)
+    packed for this tokenizer, objective, block length and text selection; raises named errors
+    only."""
+    ids = check_inputs(model_config, tokenizer, cfg, masked)
     data = open_cpt_data(source)
     if val_texts is not None:
         raise IncompatibleInputsError(
             f"{data.path} holds its own held-out blocks: pass no held-out text (val_texts=None)"
         )
     wanted = {
+        "objective": objective(masked),
         "max_length": cfg.max_length,
         "special": special_record(ids),
         "selection": {"max_texts_per_language": cfg.max_texts_per_language,
                       "languages": listed(cfg.languages)},
     }  # fmt: skip
-    differ = [k for k, v in wanted.items() if data.meta.get(k) != v]
+    found = {**data.meta, "objective": data.meta.get("objective", objective(True))}
+    differ = [k for k, v in wanted.items() if found.get(k) != v]
     if differ:
         raise IncompatibleInputsError(
             f"{data.path} was prepared with other {differ} than this run's "
-            f"({[data.meta.get(k) for k in differ]} vs {[wanted[k] for k in differ]}); "
+            f"({[found.get(k) for k in differ]} vs {[wanted[k] for k in differ]}); "
             "prepare the text again with this tokenizer and config"
         )
     return data.train, data.val.limit_per_language(cfg.val_max_blocks_per_language), ids
 
 
 def special_record(ids: SpecialIds) -> dict[str, Any]:
-    """The ids a prepared dir was packed with (JSON-ready), to compare with a tokenizer's."""
-    return {**asdict(ids), "special": sorted(ids.special)}
+    """The ids a prepared dir was packed with (JSON-ready), to compare with a tokenizer's; the
+    layout is recorded apart (`objective`), so dirs prepared before it existed still match."""
+    record = {**asdict(ids), "special": sorted(ids.special)}
+    del record["masked"]
+    return record
+
+
+def objective(masked: bool) -> str:
+    """The training objective blocks are laid out for, as recorded in `blocks.json`."""
+    return "masked" if masked else "causal"

@@ -1,8 +1,10 @@
-"""Text → packed MLM blocks, language sampling by temperature, and the checks run before training.
+"""Text → packed blocks, language sampling by temperature, and the checks run before training.
 
-Pure functions over arrays: no Lightning, no logging. A block is `[CLS] t_1 … t_{L-2} [SEP]` cut
-from one language's texts concatenated with a separator between them (RoBERTa's FULL-SENTENCES);
-the last block of a language may be shorter and is padded.
+Pure functions over arrays: no Lightning, no logging. A masked-LM block is `[CLS] t_1 … t_{L-2}
+[SEP]` cut from one language's texts concatenated with a separator between them (RoBERTa's
+FULL-SENTENCES); a causal block is `<bos> t_1 … t_{L-1}` cut from the texts each followed by
+`<eos>` (a cut never adds an EOS inside a text, and every block starts with BOS as Gemma
+expects). The last block of a language may be shorter and is padded.
 """
 
 from __future__ import annotations
@@ -44,40 +46,44 @@ def check_max_length(max_length: int, model_config: Any) -> None:
 
 @dataclass(frozen=True)
 class SpecialIds:
-    """Token ids the packer and the masker need."""
+    """Token ids the packer and the masker need, and the block layout they serve (`masked`)."""
 
-    start: int  # [CLS] / <s>
-    end: int  # [SEP] / </s>, also between texts
-    pad: int
-    mask: int
+    start: int  # [CLS] / <s> / <bos> (a causal tokenizer without BOS: its EOS, as GPT-2 / Qwen)
+    end: int  # [SEP] / </s> / <eos>, also between texts
+    pad: int  # a causal tokenizer without one pads with EOS (padding is never scored)
+    mask: int | None  # None for next-token prediction
     vocab_size: int  # len(tokenizer): random replacements are drawn below it
     special: frozenset[int]
+    masked: bool = True  # masked-LM blocks (else next-token prediction)
 
     @classmethod
-    def from_tokenizer(cls, tokenizer: Any) -> SpecialIds:
-        start = (
-            tokenizer.cls_token_id if tokenizer.cls_token_id is not None else tokenizer.bos_token_id
-        )
-        end = (
-            tokenizer.sep_token_id if tokenizer.sep_token_id is not None else tokenizer.eos_token_id
-        )
-        ids = {
-            "start (cls/bos)": start,
-            "end (sep/eos)": end,
-            "pad": tokenizer.pad_token_id,
-            "mask": tokenizer.mask_token_id,
-        }
+    def from_tokenizer(cls, tokenizer: Any, masked: bool = True) -> SpecialIds:
+        """The ids of `tokenizer` for a masked LM (start, end, pad and mask tokens required) or a
+        causal LM (`masked=False`: an EOS token required); IncompatibleInputsError naming the
+        missing ones."""
+        bos, eos = tokenizer.bos_token_id, tokenizer.eos_token_id
+        if masked:
+            start = tokenizer.cls_token_id if tokenizer.cls_token_id is not None else bos
+            end = tokenizer.sep_token_id if tokenizer.sep_token_id is not None else eos
+            pad, mask = tokenizer.pad_token_id, tokenizer.mask_token_id
+            ids = {"start (cls/bos)": start, "end (sep/eos)": end, "pad": pad, "mask": mask}
+        else:
+            start, end, mask = bos if bos is not None else eos, eos, None
+            pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
+            ids = {"end (eos)": end}
         missing = [name for name, i in ids.items() if i is None]
         if missing:
-            raise IncompatibleInputsError(f"the tokenizer has no {missing} token: MLM needs them")
+            needs = "MLM needs them" if masked else "next-token prediction needs it"
+            raise IncompatibleInputsError(f"the tokenizer has no {missing} token: {needs}")
         special = frozenset(int(i) for i in tokenizer.all_special_ids)
         return cls(
             int(start),
             int(end),
-            int(tokenizer.pad_token_id),
-            int(tokenizer.mask_token_id),
+            int(pad),
+            None if mask is None else int(mask),
             len(tokenizer),
-            special | {int(start), int(end), int(tokenizer.pad_token_id)},
+            special | {int(start), int(end), int(pad)},
+            masked,
         )
 
 
@@ -120,42 +126,58 @@ class PackedBlocks:
         )
 
 
+def body_length(max_length: int, ids: SpecialIds) -> int:
+    """Stream tokens per block: all but [start] and [end] (masked), all but [start] (causal)."""
+    return max_length - 2 if ids.masked else max_length - 1
+
+
 def pack_stream(
     stream: np.ndarray, max_length: int, ids: SpecialIds
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One token stream [T] → blocks [ceil(T/(L-2)), L] with start/end per block, and lengths."""
-    body = max_length - 2
+    """One token stream [T] → blocks [ceil(T/body), L] (see `body_length`), and their lengths:
+    `[start] chunk [end]` (masked) or `[start] chunk` (causal), padded."""
+    body = body_length(max_length, ids)
     n = -(-len(stream) // body)
     blocks = np.full((n, max_length), ids.pad, dtype=np.int32)
     lengths = np.empty(n, dtype=np.int32)
     for i in range(n):
         chunk = stream[i * body : (i + 1) * body]
-        blocks[i, 0], blocks[i, 1 + len(chunk)] = ids.start, ids.end
+        blocks[i, 0] = ids.start
         blocks[i, 1 : 1 + len(chunk)] = chunk
-        lengths[i] = len(chunk) + 2
+        if ids.masked:
+            blocks[i, 1 + len(chunk)] = ids.end
+        lengths[i] = len(chunk) + (2 if ids.masked else 1)
     return blocks, lengths
 
 
-def _language_stream(tokenizer: Any, texts: Sequence[str], end: int) -> np.ndarray:
+def _language_stream(tokenizer: Any, texts: Sequence[str], ids: SpecialIds) -> np.ndarray:
+    """A language's texts as one stream: the end token between texts (masked) or after each
+    text (causal, so every text's last token predicts EOS)."""
     pieces = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
     stream: list[int] = []
     for i, piece in enumerate(pieces):
-        if i:
-            stream.append(end)
+        if i and ids.masked:
+            stream.append(ids.end)
         stream.extend(piece)
+        if not ids.masked:
+            stream.append(ids.end)
     return np.asarray(stream, dtype=np.int32)
 
 
 def pack_corpus(
-    tokenizer: Any, texts: Mapping[str, Sequence[str]], max_length: int, languages: Sequence[str]
+    tokenizer: Any,
+    texts: Mapping[str, Sequence[str]],
+    max_length: int,
+    languages: Sequence[str],
+    masked: bool = True,
 ) -> PackedBlocks:
-    """Tokenize and pack each language of `texts` separately; `languages` fixes the index order
-    (a language of `texts` not in it is an error)."""
-    ids = SpecialIds.from_tokenizer(tokenizer)
+    """Tokenize and pack each language of `texts` separately, as masked-LM or causal blocks;
+    `languages` fixes the index order (a language of `texts` not in it is an error)."""
+    ids = SpecialIds.from_tokenizer(tokenizer, masked)
     index = {lang: i for i, lang in enumerate(languages)}
     parts, lengths, language = [], [], []
     for lang in sorted(texts, key=index.__getitem__):
-        stream = _language_stream(tokenizer, texts[lang], ids.end)
+        stream = _language_stream(tokenizer, texts[lang], ids)
         if not len(stream):
             continue
         blocks, lens = pack_stream(stream, max_length, ids)
@@ -201,11 +223,14 @@ def epoch_order(
     return order
 
 
-def check_inputs(model_config: Any, tokenizer: Any, cfg: PretrainConfig) -> SpecialIds:
-    """The config, the block length and the tokenizer against the model; the tokenizer's ids."""
+def check_inputs(
+    model_config: Any, tokenizer: Any, cfg: PretrainConfig, masked: bool = True
+) -> SpecialIds:
+    """The config, the block length and the tokenizer against the model; the tokenizer's ids for
+    the objective (`masked`: masked LM, else next-token prediction)."""
     check_tree(cfg, "pretrain")
     check_max_length(cfg.max_length, model_config)
-    ids = SpecialIds.from_tokenizer(tokenizer)
+    ids = SpecialIds.from_tokenizer(tokenizer, masked)
     if ids.vocab_size > model_config.vocab_size:
         raise IncompatibleInputsError(
             f"the tokenizer has {ids.vocab_size} tokens but the model's vocabulary {model_config.vocab_size}"
@@ -214,19 +239,24 @@ def check_inputs(model_config: Any, tokenizer: Any, cfg: PretrainConfig) -> Spec
 
 
 def prepare_data(
-    model_config: Any, tokenizer: Any, train_texts: Any, val_texts: Any, cfg: PretrainConfig
+    model_config: Any,
+    tokenizer: Any,
+    train_texts: Any,
+    val_texts: Any,
+    cfg: PretrainConfig,
+    masked: bool = True,
 ) -> tuple[PackedBlocks, PackedBlocks, SpecialIds]:
-    """Every input check, then packed train and held-out blocks in memory; raises named errors
-    only. `cfg.max_texts_per_language` and `cfg.languages` select the texts as the prepared
-    data (`prepare.prepare_cpt_data`) does."""
-    ids = check_inputs(model_config, tokenizer, cfg)
+    """Every input check, then packed train and held-out blocks in memory (masked-LM or causal
+    layout); raises named errors only. `cfg.max_texts_per_language` and `cfg.languages` select
+    the texts as the prepared data (`prepare.prepare_cpt_data`) does."""
+    ids = check_inputs(model_config, tokenizer, cfg, masked)
     train = select_texts(load_texts(train_texts), cfg.max_texts_per_language, cfg.languages)
     val = select_texts(load_texts(val_texts), None, cfg.languages)
     train, val = clean_texts(train), clean_texts(val)
     check_texts(train, val)
     languages = sorted(train) + sorted(set(val) - set(train))
-    train_blocks = pack_corpus(tokenizer, train, cfg.max_length, languages)
-    val_blocks = pack_corpus(tokenizer, val, cfg.max_length, languages)
+    train_blocks = pack_corpus(tokenizer, train, cfg.max_length, languages, masked)
+    val_blocks = pack_corpus(tokenizer, val, cfg.max_length, languages, masked)
     return train_blocks, val_blocks.limit_per_language(cfg.val_max_blocks_per_language), ids
 
 

@@ -1,8 +1,9 @@
-"""Packed blocks → masked MLM batches, with a resumable temperature sampler.
+"""Packed blocks → masked-LM or next-token batches, with a resumable temperature sampler.
 
 Every random choice is keyed, not drawn from a shared stream: the epoch's block order by
-(seed, epoch), each block's mask by (seed, epoch, stream index). A resumed run therefore sees the
-same batches as an uninterrupted one once the sampler's position is restored; the datamodule
+(seed, epoch), each masked-LM block's mask by (seed, epoch, stream index); causal blocks draw
+none. A resumed run therefore sees the same batches as an uninterrupted one once the sampler's
+position is restored; the datamodule
 advances that position only when a training batch actually reaches the model (prefetched batches
 do not count) and saves it in every checkpoint (`state_dict`).
 """
@@ -26,6 +27,7 @@ from hyperofa.pretrain.data import (
     epoch_order,
     temperature_probabilities,
 )
+from hyperofa.training import IGNORE_INDEX
 from hyperofa.training.seeding import keyed_seed
 
 VALIDATION_EPOCH = -1  # the `epoch` of validation items: their masks never change
@@ -102,6 +104,15 @@ class TemperatureSampler(Sampler[Key]):
         self.epoch, self.position = int(state["epoch"]), int(state["position"])
 
 
+def _item(blocks: Blocks, key: Key) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+    """Block `key[2]`: its ids [L] int64, attention [L] bool, and the key's scalars."""
+    epoch, index, block = key
+    ids, length, language = blocks.row(block)
+    row = torch.from_numpy(np.asarray(ids).astype(np.int64))
+    scalars = {"language": language, "epoch": epoch, "index": index}
+    return row, torch.arange(len(row)) < length, {k: torch.tensor(v) for k, v in scalars.items()}
+
+
 class MaskedBlocks(Dataset):
     """Key (epoch, stream index, block) → one masked block: input_ids, attention_mask, labels
     [L] int64, and language, epoch, index (scalars). The mask depends on the key only."""
@@ -114,12 +125,9 @@ class MaskedBlocks(Dataset):
         return len(self.blocks)
 
     def __getitem__(self, key: Key) -> dict[str, torch.Tensor]:
-        epoch, index, block = key
-        ids, length, language = self.blocks.row(block)
-        row = torch.from_numpy(np.asarray(ids).astype(np.int64))
-        attention = torch.arange(len(row)) < length
+        row, attention, scalars = _item(self.blocks, key)
         special = torch.from_numpy(np.isin(row.numpy(), self._special)) | ~attention
-        generator = torch.Generator().manual_seed(keyed_seed(self.seed, epoch + 1, index))
+        generator = torch.Generator().manual_seed(keyed_seed(self.seed, key[0] + 1, key[1]))
         inputs, labels = mask_tokens(
             row[None],
             special[None],
@@ -132,15 +140,31 @@ class MaskedBlocks(Dataset):
             "input_ids": inputs[0],
             "attention_mask": attention.long(),
             "labels": labels[0],
-            "language": torch.tensor(language),
-            "epoch": torch.tensor(epoch),
-            "index": torch.tensor(index),
+            **scalars,
         }
 
 
-class MLMDataModule(pl.LightningDataModule):
-    """Train: temperature-sampled, masked, resumable; validation: every held-out block once per
-    check, fixed masks, sharded over ranks without duplicates."""
+class CausalBlocks(Dataset):
+    """Key (epoch, stream index, block) → one block for next-token prediction: input_ids,
+    attention_mask, labels [L] int64 (labels = input_ids where attended, −100 at padding, so
+    padding is never scored), and language, epoch, index (scalars)."""
+
+    def __init__(self, blocks: Blocks):
+        self.blocks = blocks
+
+    def __len__(self) -> int:
+        return len(self.blocks)
+
+    def __getitem__(self, key: Key) -> dict[str, torch.Tensor]:
+        row, attention, scalars = _item(self.blocks, key)
+        labels = row.masked_fill(~attention, IGNORE_INDEX)
+        return {"input_ids": row, "attention_mask": attention.long(), "labels": labels, **scalars}
+
+
+class LMDataModule(pl.LightningDataModule):
+    """Train: temperature-sampled, masked (masked LM, `ids.masked`) or not (causal), resumable;
+    validation: every held-out block once per check, fixed masks, sharded over ranks without
+    duplicates."""
 
     def __init__(self, train: Blocks, val: Blocks, ids: SpecialIds, cfg: PretrainConfig):
         super().__init__()
@@ -170,7 +194,9 @@ class MLMDataModule(pl.LightningDataModule):
         if self._pending_state is not None:
             self.sampler.load_state_dict(self._pending_state)
 
-    def _dataset(self, blocks: Blocks) -> MaskedBlocks:
+    def _dataset(self, blocks: Blocks) -> Dataset:
+        if not self.ids.masked:
+            return CausalBlocks(blocks)
         return MaskedBlocks(blocks, self.ids, self.cfg.mlm_probability, self.cfg.seed)
 
     def train_dataloader(self) -> DataLoader:
@@ -206,3 +232,6 @@ class MLMDataModule(pl.LightningDataModule):
         self._pending_state = dict(state_dict)
         if self.sampler is not None:
             self.sampler.load_state_dict(state_dict)
+
+
+MLMDataModule = LMDataModule  # its former name (bench/ uses it)

@@ -1,8 +1,10 @@
-"""Thin Lightning shell over a model and its family's training loss: steps, logging, AdamW with warmup + linear
-decay. Gradient accumulation, clipping and precision come from the Trainer."""
+"""Thin Lightning shell over a model and its family's training loss (masked LM or next-token):
+steps, logging, AdamW with warmup + linear decay. Gradient accumulation, clipping and precision
+come from the Trainer."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
@@ -13,7 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from hyperofa.config.pretrain import PretrainConfig
-from hyperofa.models import ModelFamily
+from hyperofa.models import FrozenRows, ModelFamily
 from hyperofa.training.schedules import warmup_linear_decay
 from hyperofa.training.seeding import keyed_seed, rng_state, set_rng_state
 
@@ -21,25 +23,39 @@ CHECKPOINT_KEY = "hyperofa_pretrain"  # our extras inside a Lightning checkpoint
 
 
 def decay_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
-    """AdamW groups: matrices decay; biases, LayerNorm weights and the output bias do not."""
+    """AdamW groups of the trainable parameters: matrices decay; biases, LayerNorm weights and
+    the output bias do not. An empty group is left out."""
     params = [p for p in model.parameters() if p.requires_grad]
-    return [
+    groups = [
         {"params": [p for p in params if p.ndim >= 2], "weight_decay": weight_decay},
         {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0},
     ]
+    return [g for g in groups if g["params"]]
 
 
-class MLMModule(pl.LightningModule):
+def plain_config(cfg: PretrainConfig) -> dict[str, Any]:
+    """`cfg` as JSON values (enums as strings): checkpoints load with weights_only=True."""
+    return json.loads(json.dumps(asdict(cfg)))
+
+
+class LMModule(pl.LightningModule):
     """Logs `train/loss` (mean over an update's micro-batches and ranks), `train/lr`, `val/loss`
-    (all masked held-out tokens) and `val/loss_<lang>`; keeps both histories in checkpoints."""
+    (all scored held-out tokens: masked ones, or every next token) and `val/loss_<lang>`; keeps
+    both histories in checkpoints. `frozen`: source rows that `protect` keeps after each update
+    (`pretrain.trainable`)."""
 
     def __init__(
-        self, model: Any, family: ModelFamily, cfg: PretrainConfig, languages: Sequence[str]
+        self,
+        model: Any,
+        family: ModelFamily,
+        cfg: PretrainConfig,
+        languages: Sequence[str],
+        frozen: FrozenRows | None = None,
     ):
         super().__init__()
-        self.model, self.family = model.train(), family
+        self.model, self.family, self.frozen = model.train(), family, frozen
         self.cfg, self.languages = cfg, list(languages)
-        self.save_hyperparameters({"pretrain": asdict(cfg), "languages": self.languages})
+        self.save_hyperparameters({"pretrain": plain_config(cfg), "languages": self.languages})
         self.train_history: dict[int, float] = {}  # updates done → mean train loss of the last one
         self.val_history: dict[int, dict[str, float]] = {}  # updates done → val losses
         self._window: list[Tensor] = []
@@ -82,7 +98,10 @@ class MLMModule(pl.LightningModule):
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         out = self.family.training_loss(self.model, batch)
-        losses = F.cross_entropy(out.logits.float(), out.targets, reduction="none")
+        if out.logits is None:  # a causal family gives per-token losses
+            losses = out.token_losses
+        else:
+            losses = F.cross_entropy(out.logits.float(), out.targets, reduction="none")
         language = batch["language"][:, None].expand_as(out.positions)[out.positions]
         self._val_sum.index_add_(0, language, losses.double())
         self._val_count.index_add_(0, language, torch.ones_like(losses, dtype=torch.float64))
@@ -108,6 +127,8 @@ class MLMModule(pl.LightningModule):
     def configure_optimizers(self) -> dict[str, Any]:
         cfg = self.cfg
         optimizer = torch.optim.AdamW(decay_groups(self.model, cfg.weight_decay), lr=cfg.lr)
+        if self.frozen is not None:
+            self.frozen.protect(optimizer)
         scheduler = torch.optim.lr_scheduler.LambdaLR(
             optimizer, lambda s: warmup_linear_decay(s, cfg.warmup_steps, cfg.max_steps)
         )
@@ -121,7 +142,7 @@ class MLMModule(pl.LightningModule):
             "train_history": {int(k): v for k, v in self.train_history.items()},
             "val_history": {int(k): v for k, v in self.val_history.items()},
             "rng": rng_state(),
-            "config": asdict(self.cfg),
+            "config": plain_config(self.cfg),
         }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
@@ -130,3 +151,6 @@ class MLMModule(pl.LightningModule):
         self.val_history = dict(extras.get("val_history", {}))
         if "rng" in extras:
             set_rng_state(extras["rng"])
+
+
+MLMModule = LMModule  # its former name (bench/ uses it)

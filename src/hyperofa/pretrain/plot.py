@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
 Curve = list[tuple[int, float]]
+Y_LABELS = {True: "MLM loss (masked tokens)", False: "next-token loss (nats per token)"}
 
 
 def _version(path: Path) -> int:
@@ -46,8 +47,11 @@ def read_metrics(path: str | Path) -> dict[str, Curve]:
     return {name: sorted(values.items()) for name, values in merged.items()}
 
 
-def plot_loss_curves(csv_paths: Mapping[str, str | Path], out_png: str | Path) -> Path:
-    """One line per run (e.g. per initializer): `train/loss` solid, `val/loss` dashed with dots.
+def plot_loss_curves(
+    csv_paths: Mapping[str, str | Path], out_png: str | Path, masked: bool = True
+) -> Path:
+    """One line per run (e.g. per initializer): `train/loss` solid, `val/loss` dashed with dots;
+    the y axis names the objective (masked LM, else next-token prediction).
 
     csv_paths: label → a metrics.csv or a run's CSV log dir. Returns the PNG path.
     """
@@ -63,7 +67,7 @@ def plot_loss_curves(csv_paths: Mapping[str, str | Path], out_png: str | Path) -
                 steps, values = zip(*points, strict=True)
                 ax.plot(steps, values, color=color, label=f"{label} {name}", **style)
     ax.set_xlabel("optimizer step")
-    ax.set_ylabel("MLM loss (masked tokens)")
+    ax.set_ylabel(Y_LABELS[masked])
     ax.grid(alpha=0.3)
     if ax.lines:
         ax.legend(fontsize="small")

@@ -4,8 +4,9 @@ Three passes, each holding one batch at a time: the texts are cleaned into one A
 language (`corpus.collect`), tokenized by a batched `datasets.Dataset.map` over `num_proc`
 processes, then packed per language into blocks (`BlockWriter`). The blocks equal those of
 `data.pack_corpus` on the same texts: a language's texts joined by the end token, cut into
-`[start] t_1 … t_{L-2} [end]` blocks, the last one shorter and padded. The dir's layout is
-described in `blocks`.
+`[start] t_1 … t_{L-2} [end]` blocks (masked LM), or each text followed by the end token and cut
+into `[start] t_1 … t_{L-1}` blocks (causal), the last one shorter and padded. The dir's layout
+is described in `blocks`.
 """
 
 from __future__ import annotations
@@ -24,8 +25,16 @@ from hyperofa.artifacts import write_json_atomic
 from hyperofa.corpus.collect import CollectedTexts, collect_texts
 from hyperofa.corpus.texts import check_text_counts
 from hyperofa.errors import EmptyInputError
-from hyperofa.pretrain.blocks import FORMAT, META, SPLITS, BlockWriter, listed, special_record
-from hyperofa.pretrain.data import SpecialIds, pack_stream
+from hyperofa.pretrain.blocks import (
+    FORMAT,
+    META,
+    SPLITS,
+    BlockWriter,
+    listed,
+    objective,
+    special_record,
+)
+from hyperofa.pretrain.data import SpecialIds, body_length, pack_stream
 
 TOKENIZE_BATCH = 1000  # texts per tokenizer call
 
@@ -39,17 +48,19 @@ def prepare_cpt_data(
     cap: int | None = None,
     languages: Sequence[str] | None = None,
     num_proc: int = 1,
+    masked: bool = True,
 ) -> dict[str, Any]:
     """Write the blocks of `train_source` / `val_source` (any `corpus.streams` layout) into
-    `out`; `cap` keeps the first texts of each training language, `languages` selects them.
-    Returns the counts (texts, tokens, blocks per split; tokens per second)."""
+    `out`, laid out for a masked LM or (`masked=False`) next-token prediction; `cap` keeps the
+    first texts of each training language, `languages` selects them. Returns the counts (texts,
+    tokens, blocks per split; tokens per second)."""
     out, started = Path(out), time.perf_counter()
     work = out / "work"
     train = collect_texts(train_source, work / "train_texts", cap, languages, "train")
     val = collect_texts(val_source, work / "val_texts", None, languages, "val")
     check_text_counts(train.counts, val.counts)
     order = sorted(train.counts) + sorted(set(val.counts) - set(train.counts))
-    ids = SpecialIds.from_tokenizer(tokenizer)
+    ids = SpecialIds.from_tokenizer(tokenizer, masked)
     splits = {}
     for split, texts in zip(SPLITS, (train, val), strict=True):
         tokens = _tokenize(tokenizer, texts, order, work / f"{split}_tokens.arrow", num_proc)
@@ -57,7 +68,8 @@ def prepare_cpt_data(
         if not sum(splits[split]["blocks"]):
             raise EmptyInputError(f"no {split} tokens to pack: every text tokenized to nothing")
     shutil.rmtree(work)
-    meta = {"format": FORMAT, "max_length": max_length, "languages": order, "splits": splits}
+    meta = {"format": FORMAT, "objective": objective(masked), "max_length": max_length}
+    meta |= {"languages": order, "splits": splits}
     meta["selection"] = {"max_texts_per_language": cap, "languages": listed(languages)}
     write_json_atomic(out / META, meta | {"special": special_record(ids)})
     counts = {f"{s}_{k}": int(sum(v[k])) for s, v in splits.items() for k in v}
@@ -109,15 +121,16 @@ class _Packer:
         offsets = lists.offsets.to_numpy()
         offsets = offsets - offsets[0]
         values = lists.flatten().to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
-        cuts = offsets[:-1] if self.texts else offsets[1:-1]  # the end token between texts
+        between = offsets[:-1] if self.texts else offsets[1:-1]
+        cuts = between if self.ids.masked else offsets[1:]  # the end token after each text
         stream = np.concatenate([self.carry, np.insert(values, cuts, self.ids.end)])
         self.texts, self.tokens = self.texts + len(lists), self.tokens + len(values)
-        body = self.max_length - 2
+        body = body_length(self.max_length, self.ids)
         n = len(stream) // body
         self.carry = stream[n * body :]
         blocks = np.empty((n, self.max_length), dtype=np.int32)
-        blocks[:, 0], blocks[:, -1] = self.ids.start, self.ids.end
-        blocks[:, 1:-1] = stream[: n * body].reshape(n, body)
+        blocks[:, 0], blocks[:, -1] = self.ids.start, self.ids.end  # causal: -1 is overwritten
+        blocks[:, 1 : 1 + body] = stream[: n * body].reshape(n, body)
         self.blocks += n
         return blocks, np.full(n, self.max_length, dtype=np.int32)
 

@@ -1,9 +1,10 @@
-"""MLM continued pre-training of an assembled model: checks, Trainer, resume, final model.
+"""Continued pre-training of an assembled model (masked LM or next-token prediction, as its
+family trains): checks, Trainer, resume, final model.
 
 A run dir holds `run.json` (its claim: what it trains), `checkpoints/last.ckpt` (every
 `checkpoint_every_n_steps` updates: model, optimizer, scheduler, loops, sampler position, RNG,
 config), `csv/version_*/metrics.csv` (one version per process run), `wandb/` when configured, and
-once finished `model/` (`AssembledForMaskedLM.save_pretrained` + tokenizer), `pretrain.json` and
+once finished `model/` (`family.save`: weights, config and tokenizer), `pretrain.json` and
 `loss.png`. Rerunning with the same dir resumes from `last.ckpt`; a finished run is not retrained.
 """
 
@@ -14,7 +15,6 @@ import logging
 import shutil
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +24,23 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.loggers import CSVLogger, Logger
 
 from hyperofa.artifacts import atomic_dir, write_json_atomic
+from hyperofa.config.enums import TrainOnly
 from hyperofa.config.pretrain import PretrainConfig
 from hyperofa.config.training import TrainerConfig
 from hyperofa.errors import EmptyInputError, require_path
 from hyperofa.models import MASKED_ENCODER, ModelFamily
-from hyperofa.pretrain.blocks import is_cpt_data, open_cpt_data, prepared_blocks
-from hyperofa.pretrain.data import accumulation, prepare_data
-from hyperofa.pretrain.datamodule import MLMDataModule
-from hyperofa.pretrain.module import MLMModule
+from hyperofa.pretrain.blocks import (
+    Blocks,
+    is_cpt_data,
+    objective,
+    open_cpt_data,
+    prepared_blocks,
+)
+from hyperofa.pretrain.data import SpecialIds, accumulation, prepare_data
+from hyperofa.pretrain.datamodule import LMDataModule
+from hyperofa.pretrain.module import LMModule, plain_config
 from hyperofa.pretrain.plot import plot_loss_curves
+from hyperofa.pretrain.trainable import restrict_training, trainable_count
 from hyperofa.training.loggers import close_loggers
 from hyperofa.training.rundir import claim_run_dir
 from hyperofa.training.seeding import scoped_global_state
@@ -101,61 +109,93 @@ def pretrain(
     loggers: Sequence[Logger] | None = None,
     callbacks: Sequence[pl.Callback] = (),
     family: ModelFamily = MASKED_ENCODER,
+    n_source: int | None = None,
 ) -> dict[str, Any]:
-    """Continue MLM pre-training of the assembled model in `model_dir` on `train_texts`.
+    """Continue pre-training the assembled model in `model_dir` on `train_texts` with its
+    family's objective (masked LM, or next-token prediction for a causal decoder).
 
     Texts: language → list of texts, a dir of `<lang>.txt`, or a `datasets` dataset (text, lang),
     packed in memory; or blocks prepared on disk (`prepare.prepare_cpt_data`: a `CPTData` or its
     dir), read lazily, with `val_texts=None` (the prepared dir holds the held-out blocks).
     `hw`: the trainer's hardware (default: one CPU, fp32). `loggers`: a CSV logger into
-    `run_dir/csv` is added unless one is given.
+    `run_dir/csv` is added unless one is given. `n_source`: the source vocabulary size (rows
+    below it are the source tokens'), needed by `cfg.train_only=new_rows` only.
     Returns (and writes to `run_dir/pretrain.json`) the run's figures; `{}` on ranks other than 0.
     """
     run_dir = Path(run_dir)
     if (run_dir / RESULT).exists():
         return json.loads((run_dir / RESULT).read_text())
     model = family.load(require_path(model_dir, "pretrain model dir"))
-    blocks = prepared_blocks if is_cpt_data(train_texts) else prepare_data
-    train_blocks, val_blocks, ids = blocks(
-        family.encoder(model).config, tokenizer, train_texts, val_texts, cfg
-    )
-    record = _claim(cfg, model_dir, train_texts, train_blocks.languages)
-    built = _with_csv(run_dir, loggers)
+    train_blocks, val_blocks, ids = _blocks(family, model, tokenizer, train_texts, val_texts, cfg)
+    sharded = hw is not None and hw.strategy == "fsdp"
+    frozen = restrict_training(model, cfg.train_only, n_source, sharded)
+    record = _claim(cfg, model_dir, train_texts, train_blocks.languages, n_source)
+    module = LMModule(model, family, cfg, train_blocks.languages, frozen)
+    datamodule = LMDataModule(train_blocks, val_blocks, ids, cfg)
+    figures, state = _train(module, datamodule, run_dir, record, hw, loggers, callbacks)
+    if state is None:
+        return {}
+    _save_model(family, model, state, tokenizer, run_dir / MODEL)
+    figures.update(objective=objective(family.masked), trainable_parameters=trainable_count(model))
+    return _finish(run_dir, figures, family.masked)
+
+
+def _blocks(
+    family: ModelFamily, model: Any, tokenizer: Any, train: Any, val: Any, cfg: PretrainConfig
+) -> tuple[Blocks, Blocks, SpecialIds]:
+    """Every input check, then the train and held-out blocks for the family's objective."""
+    blocks = prepared_blocks if is_cpt_data(train) else prepare_data
+    return blocks(family.encoder(model).config, tokenizer, train, val, cfg, family.masked)
+
+
+def _train(
+    module: LMModule,
+    datamodule: LMDataModule,
+    run_dir: Path,
+    record: dict[str, Any],
+    hw: TrainerConfig | None,
+    loggers: Sequence[Logger] | None,
+    callbacks: Sequence[pl.Callback],
+) -> tuple[dict[str, Any], dict[str, torch.Tensor] | None]:
+    """Claim `run_dir` and fit (resuming); the figures and, on rank 0, the trained weights."""
+    built, cfg = _with_csv(run_dir, loggers), module.cfg
     try:
         with scoped_global_state():
             pl.seed_everything(cfg.seed, verbose=False)
             pl_trainer = pretrain_trainer(hw or TrainerConfig(), run_dir, cfg, callbacks, built)
-            if pl_trainer.world_size > len(val_blocks):
+            if pl_trainer.world_size > len(datamodule.val_blocks):
                 raise EmptyInputError(
-                    f"{len(val_blocks)} held-out blocks for {pl_trainer.world_size} devices"
+                    f"{len(datamodule.val_blocks)} held-out blocks for "
+                    f"{pl_trainer.world_size} devices"
                 )
             claim_run_dir(run_dir, record, "pre-training")
-            module = MLMModule(model, family, cfg, train_blocks.languages)
-            datamodule = MLMDataModule(train_blocks, val_blocks, ids, cfg)
             figures = _fit(pl_trainer, module, datamodule, run_dir)
             state = pl_trainer.strategy.lightning_module_state_dict()  # collective under FSDP
     finally:
         close_loggers(built)
-    if not pl_trainer.is_global_zero:
-        return {}
-    _save_model(family, model, state, tokenizer, run_dir / MODEL)
-    return _finish(run_dir, figures)
+    return figures, state if pl_trainer.is_global_zero else None
 
 
 def _claim(
-    cfg: PretrainConfig, model_dir: Path, train_texts: Any, languages: Sequence[str]
+    cfg: PretrainConfig,
+    model_dir: Path,
+    train_texts: Any,
+    languages: Sequence[str],
+    n_source: int | None,
 ) -> dict[str, Any]:
     """What a run dir trains (its claim): the results-changing settings, model and data."""
-    record = {k: v for k, v in asdict(cfg).items() if k not in _NOT_CLAIMED}
+    record = {k: v for k, v in plain_config(cfg).items() if k not in _NOT_CLAIMED}
     record.update(model_dir=str(model_dir), languages=list(languages))
     if is_cpt_data(train_texts):
         record.update(data=str(open_cpt_data(train_texts).path))
+    if cfg.train_only == TrainOnly.new_rows:
+        record.update(n_source=n_source)
     return record
 
 
-def _finish(run_dir: Path, figures: dict[str, Any]) -> dict[str, Any]:
+def _finish(run_dir: Path, figures: dict[str, Any], masked: bool) -> dict[str, Any]:
     figures.update(model_dir=str(run_dir / MODEL), csv_dir=str(run_dir / "csv"))
-    plot_loss_curves({"run": run_dir / "csv"}, run_dir / "loss.png")
+    plot_loss_curves({"run": run_dir / "csv"}, run_dir / "loss.png", masked)
     write_json_atomic(run_dir / RESULT, figures)
     log.info(
         "pretrain: %d steps, train loss %.3f → %.3f, val loss %.3f → %.3f, %.0fs",
@@ -170,7 +210,7 @@ def _finish(run_dir: Path, figures: dict[str, Any]) -> dict[str, Any]:
 
 
 def _fit(
-    trainer: pl.Trainer, module: MLMModule, datamodule: MLMDataModule, run_dir: Path
+    trainer: pl.Trainer, module: LMModule, datamodule: LMDataModule, run_dir: Path
 ) -> dict[str, Any]:
     """Validate (fresh run), fit (resuming from last.ckpt), validate at the end; the figures."""
     last = run_dir / CHECKPOINTS / "last.ckpt"

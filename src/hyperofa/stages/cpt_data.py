@@ -1,6 +1,6 @@
 """Stage `cpt_data`: the continued pre-training text tokenized once and packed into blocks on
 disk (Arrow, memory-mapped when read), a cached artifact keyed by the tokenizer, the text and the
-packing settings (block length, per-language cap, languages).
+packing settings (objective, block length, per-language cap, languages).
 
 The artifact is a prepared dir (`pretrain.blocks`): `train.arrow`, `val.arrow`, `blocks.json`,
 with `manifest.json` beside; its counts are the texts, tokens and blocks of each split. Every
@@ -17,7 +17,7 @@ from typing import Any
 from hyperofa.artifacts import Artifact, cached_stage
 from hyperofa.config.pretrain import PretrainConfig
 from hyperofa.paths import cache_root
-from hyperofa.pretrain.blocks import FORMAT, CPTData, listed, open_cpt_data
+from hyperofa.pretrain.blocks import FORMAT, CPTData, listed, objective, open_cpt_data
 from hyperofa.pretrain.prepare import prepare_cpt_data
 from hyperofa.stages.common import Keyed
 
@@ -37,9 +37,12 @@ def tokenizer_key(tokenizer: Any) -> str:
     return h.hexdigest()[:16]
 
 
-def cpt_data(cfg: PretrainConfig, texts: Keyed[tuple[Any, Any]], tokenizer: Any) -> Artifact:
+def cpt_data(
+    cfg: PretrainConfig, texts: Keyed[tuple[Any, Any]], tokenizer: Any, masked: bool = True
+) -> Artifact:
     """The blocks of `texts` (train, held-out; mappings or paths of any `corpus.streams` layout)
-    for `tokenizer` (a tokenizer or a Keyed one), built once."""
+    for `tokenizer` (a tokenizer or a Keyed one), laid out for a masked LM or (`masked=False`)
+    next-token prediction, built once."""
     if isinstance(tokenizer, Keyed):
         tokenizer, key = tokenizer.value, tokenizer.key
     else:
@@ -50,6 +53,8 @@ def cpt_data(cfg: PretrainConfig, texts: Keyed[tuple[Any, Any]], tokenizer: Any)
         "languages": listed(cfg.languages),
         "format": FORMAT,
     }
+    if not masked:  # only causal data names it: the keys of masked-LM data stay as they were
+        config["objective"] = objective(masked)
     train, val = texts.value
 
     def build(tmp: Path) -> dict[str, Any]:
@@ -62,6 +67,7 @@ def cpt_data(cfg: PretrainConfig, texts: Keyed[tuple[Any, Any]], tokenizer: Any)
             cap=cfg.max_texts_per_language,
             languages=cfg.languages,
             num_proc=cfg.num_proc,
+            masked=masked,
         )
 
     return cached_stage(cache_root(), STAGE, config, {"texts": texts.key, "tokenizer": key}, build)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hyperofa.artifacts import Artifact, cache_key, cached_stage, write_json_atomic
+from hyperofa.config.enums import TrainOnly
 from hyperofa.config.pretrain import PretrainConfig
 from hyperofa.config.schema import LangsetConfig
 from hyperofa.config.training import TrainerConfig
@@ -58,12 +59,18 @@ def pretrain(
     model: Artifact,
     tokenizer: Any,
     texts: Keyed[tuple[Any, Any]],
+    n_source: int | None = None,
 ) -> Artifact:
-    """The model of `model` after continued pre-training on `texts`, prepared first (stage
-    cpt_data) for `tokenizer` (a tokenizer or a Keyed one)."""
-    data = cpt_data(cfg, texts, tokenizer)
+    """The model of `model` after continued pre-training with `family`'s objective on `texts`,
+    prepared first (stage cpt_data) for `tokenizer` (a tokenizer or a Keyed one). `n_source`:
+    the source vocabulary size (the target tokenizer keeps the source ids below it), needed by
+    `cfg.train_only=new_rows` only, and keyed only then."""
+    data = cpt_data(cfg, texts, tokenizer, family.masked)
     tokenizer = tokenizer.value if isinstance(tokenizer, Keyed) else tokenizer
     config = {"pretrain": asdict(cfg), "trainer": asdict(hw)}
+    n_source = n_source if cfg.train_only == TrainOnly.new_rows else None
+    if n_source is not None:
+        config["n_source"] = n_source
     inputs = {"model": model.key, "data": data.key}
     key = cache_key(STAGE, config, inputs)
     work = cache_root() / STAGE / f"{key}.work"
@@ -72,23 +79,28 @@ def pretrain(
         loggers = tracking.loggers("pretrain", "pretrain")
         blocks = load_cpt_data(data)
         figures = train(
-            model.path, tokenizer, blocks, None, cfg, work, hw=hw, loggers=loggers, family=family
+            model.path, tokenizer, blocks, None, cfg, work, hw, loggers, (), family, n_source
         )
-        for item in (work / MODEL).iterdir():
-            shutil.move(str(item), tmp / item.name)
-        (tmp / LOGS).mkdir()
-        for name in ("csv", "loss.png"):
-            if (work / name).exists():
-                shutil.move(str(work / name), tmp / LOGS / name)
-        final = cache_root() / STAGE / key  # where `tmp` lands: point the figures there
-        figures.update(model_dir=str(final), csv_dir=str(final / LOGS / "csv"))
-        write_json_atomic(tmp / LOGS / RESULT, figures)
-        return {k: v for k, v in figures.items() if isinstance(v, int | float)}
+        return _move_results(work, tmp, cache_root() / STAGE / key, figures)
 
     art = cached_stage(cache_root(), STAGE, config, inputs, build)
     shutil.rmtree(work / CHECKPOINTS, ignore_errors=True)
     shutil.rmtree(work, ignore_errors=True)
     return art
+
+
+def _move_results(work: Path, tmp: Path, final: Path, figures: dict[str, Any]) -> dict:
+    """The trained model and its logs from the work dir into the artifact dir `tmp`, which lands
+    at `final`; the figures, pointed there, are written beside and their counts returned."""
+    for item in (work / MODEL).iterdir():
+        shutil.move(str(item), tmp / item.name)
+    (tmp / LOGS).mkdir()
+    for name in ("csv", "loss.png"):
+        if (work / name).exists():
+            shutil.move(str(work / name), tmp / LOGS / name)
+    figures.update(model_dir=str(final), csv_dir=str(final / LOGS / "csv"))
+    write_json_atomic(tmp / LOGS / RESULT, figures)
+    return {k: v for k, v in figures.items() if isinstance(v, int | float)}
 
 
 def copy_logs(art: Artifact, out: Path) -> None:

@@ -1,5 +1,6 @@
-"""Tiny inputs for pre-training tests: a hand-written tokenizer, repetitive text in three
-"languages", and assembled tiny BERT models (plain and factorized) saved to disk."""
+"""Tiny inputs for pre-training tests: hand-written tokenizers (masked-LM and decoder style),
+repetitive text in three "languages", and assembled tiny BERT models (plain and factorized) and
+tiny decoders (tied and untied, plain and factorized) saved to disk."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from transformers import PreTrainedTokenizerFast
 
 from hyperofa.config.pretrain import PretrainConfig
 from hyperofa.factorize import factorize
-from hyperofa.models import MASKED_ENCODER
+from hyperofa.models import CAUSAL_DECODER, MASKED_ENCODER
 from tests.tiny import tiny_bert, unigram_tokenizer
+from tests.tiny_decoder import DECODERS
 
 WORDS = {
     "aaa": [
@@ -76,6 +79,47 @@ def make_texts(repeats: int, seed: int = 0) -> dict[str, list[str]]:
             texts.append(" ".join(words[k:] + words[:k]))
         out[lang] = texts
     return out
+
+
+def _pieces(*langs: str) -> list[str]:
+    return sorted({f"\u2581{w}" for lang in langs for w in WORDS[lang]})
+
+
+# decoder tokenizers: the source's pieces (aaa and bbb words, letters) below this id, then the
+# words of ccc, as a vocabulary extension for ccc would append them
+DECODER_SOURCE = 4 + len(_pieces("aaa", "bbb")) + 26
+
+
+def decoder_tokenizer(pad: bool = True) -> PreTrainedTokenizerFast:
+    """BOS `<s>` 0, EOS `</s>` 2 and no CLS, SEP or mask token; a pad token `<pad>` 1 (Gemma
+    style) or none (`pad=False`, Llama style). Ids ≥ DECODER_SOURCE are ccc's new words."""
+    source = _pieces("aaa", "bbb") + list("abcdefghijklmnopqrstuvwxyz")
+    new = [p for p in _pieces("ccc") if p not in source]
+    backend = unigram_tokenizer(source + new, with_mask=False).backend_tokenizer
+    roles = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"}
+    return PreTrainedTokenizerFast(
+        tokenizer_object=backend, **roles, **({"pad_token": "<pad>"} if pad else {})
+    )
+
+
+def _extended(matrix: np.ndarray | None, vocab: int, dim: int | None) -> tuple:
+    """(rows or coordinates, primitives) of `matrix` plus vocab − len(matrix) new rows (halves
+    of the first ones); (None, None) for no matrix."""
+    if matrix is None:
+        return None, None
+    rows, primitives = (matrix, None) if dim is None else factorize(matrix, dim)
+    return np.concatenate([rows, rows[: vocab - len(rows)] * 0.5]), primitives
+
+
+def save_decoder(path: Path, kind: str, vocab_size: int, dim: int | None = None) -> Path:
+    """The tiny `kind` decoder (tests.tiny_decoder) with DECODER_SOURCE tokens, assembled under
+    `vocab_size` tokens (plain, or factorized to `dim`), saved to `path`."""
+    source = DECODERS[kind](DECODER_SOURCE)
+    rows, primitives = _extended(CAUSAL_DECODER.source_embeddings(source), vocab_size, dim)
+    out_rows, out_primitives = _extended(CAUSAL_DECODER.output_embeddings(source), vocab_size, dim)
+    model = CAUSAL_DECODER.assemble(source, rows, primitives, None, out_rows, out_primitives)
+    CAUSAL_DECODER.save(model, None, path)
+    return path
 
 
 def save_assembled(path: Path, vocab_size: int, dim: int | None, seed: int = 0) -> Path:

@@ -13,7 +13,7 @@ from hyperofa.pretrain.data import (
     pack_corpus,
     temperature_probabilities,
 )
-from hyperofa.pretrain.datamodule import MaskedBlocks, MLMDataModule, TemperatureSampler
+from hyperofa.pretrain.datamodule import LMDataModule, MaskedBlocks, TemperatureSampler
 from tests.tiny import unigram_tokenizer
 from tests.unit.pretrain.conftest import make_texts
 
@@ -127,7 +127,7 @@ def test_masks_depend_on_the_key_only(tokenizer):
 def test_datamodule_counts_only_trained_batches_and_saves_its_position(tokenizer):
     blocks = pack_corpus(tokenizer, make_texts(5), 24, ["aaa", "bbb", "ccc"])
     ids = SpecialIds.from_tokenizer(tokenizer)
-    dm = MLMDataModule(
+    dm = LMDataModule(
         blocks, blocks, ids, PretrainConfig(max_steps=5, batch_size=2, val_check_interval=5)
     )
     loader = iter(dm.train_dataloader())
@@ -135,7 +135,7 @@ def test_datamodule_counts_only_trained_batches_and_saves_its_position(tokenizer
     dm.on_after_batch_transfer(first, 0)
     dm.on_after_batch_transfer(next(iter(dm.val_dataloader())), 0)  # validation does not count
     assert dm.state_dict()["position"] == 2
-    fresh = MLMDataModule(blocks, blocks, ids, dm.cfg)
+    fresh = LMDataModule(blocks, blocks, ids, dm.cfg)
     fresh.load_state_dict(dm.state_dict())
     assert torch.equal(next(iter(fresh.train_dataloader()))["input_ids"], second["input_ids"])
 

@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from hyperofa.models import MASKED_ENCODER, masked_lm_loss
 from hyperofa.pretrain.data import SpecialIds, pack_corpus
 from hyperofa.pretrain.datamodule import MaskedBlocks
-from hyperofa.pretrain.module import MLMModule, decay_groups
+from hyperofa.pretrain.module import LMModule, decay_groups
 from tests.unit.pretrain.conftest import make_texts, tiny_config
 
 
@@ -33,7 +33,7 @@ def test_logits_at_masked_positions_give_the_full_logits_loss(model_dirs, tokeni
 
 def test_validation_losses_per_language_equal_a_brute_force_mean(model_dirs, tokenizer):
     model = MASKED_ENCODER.load(model_dirs["plain"])
-    module = MLMModule(model, MASKED_ENCODER, tiny_config(), ["aaa", "bbb", "ccc"])
+    module = LMModule(model, MASKED_ENCODER, tiny_config(), ["aaa", "bbb", "ccc"])
     batch = _batch(tokenizer, n=9)
     module.on_validation_epoch_start()
     with torch.no_grad():

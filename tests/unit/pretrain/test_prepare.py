@@ -15,9 +15,9 @@ from hyperofa.errors import EmptyInputError, IncompatibleInputsError
 from hyperofa.pretrain import prepare
 from hyperofa.pretrain.blocks import open_cpt_data, prepared_blocks
 from hyperofa.pretrain.data import PackedBlocks, SpecialIds, pack_corpus, prepare_data
-from hyperofa.pretrain.datamodule import MaskedBlocks, MLMDataModule
+from hyperofa.pretrain.datamodule import CausalBlocks, LMDataModule, MaskedBlocks
 from tests.tiny import unigram_tokenizer
-from tests.unit.pretrain.conftest import make_texts, tiny_config
+from tests.unit.pretrain.conftest import decoder_tokenizer, make_texts, tiny_config
 
 MODEL = BertConfig(vocab_size=200, max_position_embeddings=64)
 
@@ -41,9 +41,11 @@ def prepared(tokenizer, tmp_path_factory):
     return out, counts
 
 
-def in_memory(tokenizer, languages, max_length=16) -> tuple[PackedBlocks, PackedBlocks]:
+def in_memory(
+    tokenizer, languages, max_length=16, masked=True
+) -> tuple[PackedBlocks, PackedBlocks]:
     train, val = (clean_texts(t) for t in corpus())
-    return tuple(pack_corpus(tokenizer, t, max_length, languages) for t in (train, val))
+    return tuple(pack_corpus(tokenizer, t, max_length, languages, masked) for t in (train, val))
 
 
 def assert_same_blocks(store, packed: PackedBlocks) -> None:
@@ -68,6 +70,25 @@ def test_prepared_blocks_equal_the_in_memory_packing(prepared, tokenizer):
     assert not (out / "work").exists()
 
 
+@pytest.mark.parametrize("pad", [True, False])
+def test_prepared_causal_blocks_equal_the_in_memory_packing(tmp_path, pad):
+    tokenizer = decoder_tokenizer(pad)
+    with pytest.MonkeyPatch.context() as patch:  # batches of 3 texts: cuts cross them
+        patch.setattr(prepare, "TOKENIZE_BATCH", 3)
+        prepare.prepare_cpt_data(tokenizer, *corpus(), tmp_path, 16, masked=False)
+    data = open_cpt_data(tmp_path)
+    assert data.meta["objective"] == "causal" and data.meta["special"]["mask"] is None
+    train, val = in_memory(tokenizer, data.train.languages, masked=False)
+    assert_same_blocks(data.train, train)
+    assert_same_blocks(data.val, val)
+    cfg = tiny_config(max_length=16)
+    store, _, ids = prepared_blocks(MODEL, tokenizer, tmp_path, None, cfg, masked=False)
+    assert not ids.masked and len(store) == len(train)
+    a, b = CausalBlocks(store), CausalBlocks(train)
+    for block in range(len(train)):
+        assert all(torch.equal(a[(0, 0, block)][k], b[(0, 0, block)][k]) for k in a[(0, 0, 0)])
+
+
 def test_masked_items_and_batches_are_the_same_from_disk(prepared, tokenizer):
     data = open_cpt_data(prepared[0])
     train, val = in_memory(tokenizer, data.train.languages)
@@ -78,10 +99,10 @@ def test_masked_items_and_batches_are_the_same_from_disk(prepared, tokenizer):
         assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     cfg = tiny_config(batch_size=3, max_length=16)
     loaders = [
-        MLMDataModule(t, v, ids, cfg).train_dataloader()
+        LMDataModule(t, v, ids, cfg).train_dataloader()
         for t, v in ((data.train, data.val), (train, val))
     ]
-    workers = MLMDataModule(data.train, data.val, ids, replace(cfg, num_workers=2))
+    workers = LMDataModule(data.train, data.val, ids, replace(cfg, num_workers=2))
     loaders.append(workers.train_dataloader())  # worker processes read the file themselves
     for a, b, c in zip(*loaders, strict=True):
         assert torch.equal(a["input_ids"], b["input_ids"]) and torch.equal(a["labels"], b["labels"])
@@ -123,6 +144,7 @@ def test_a_store_pickles_without_its_blocks_and_reopens(prepared):
         ({"max_texts_per_language": 5}, "selection"),
         ({"val": {"aaa": ["x"]}}, "held-out blocks"),
         ({"tokenizer": "other"}, "special"),
+        ({"masked": False}, "objective"),  # masked-LM blocks for a causal run
     ],
 )
 def test_a_prepared_dir_that_does_not_fit_the_run_is_refused(prepared, tokenizer, change, match):
@@ -132,7 +154,9 @@ def test_a_prepared_dir_that_does_not_fit_the_run_is_refused(prepared, tokenizer
     if change.get("tokenizer"):
         tokenizer = unigram_tokenizer([f"\u2581w{i}" for i in range(len(tokenizer))])
     with pytest.raises(IncompatibleInputsError, match=match):
-        prepared_blocks(MODEL, tokenizer, prepared[0], change.get("val"), cfg)
+        prepared_blocks(
+            MODEL, tokenizer, prepared[0], change.get("val"), cfg, change.get("masked", True)
+        )
 
 
 def test_text_without_training_text_or_tokens_is_a_named_error(tokenizer, tmp_path):
