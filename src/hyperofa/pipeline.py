@@ -130,9 +130,12 @@ def _evaluate_and_pretrain(
         results.append(_row(run, run.initializer.name, "step0", metrics, done["initialize"]))
     if Stage.pretrain in run.stages:
         texts = pretrain.pretrain_texts(run.pretrain, run.langset, src.corpus)
+        # an extended tokenizer keeps the source ids first; one given by path need not
+        n_source = len(src.tokenizer.value) if run.tokenizer.path is None else None
         art = done["pretrained"] = pretrain.pretrain(
-            family, run.pretrain, run.trainer, job_tracking(run), done["model"], target.value, texts
-        )
+            family, run.pretrain, run.trainer, job_tracking(run), done["model"], target.value,
+            texts, n_source=n_source,
+        )  # fmt: skip
         pretrain.copy_logs(art, Path(run.run_dir) / "pretrain")
         if Stage.evaluate in run.stages:
             metrics = _metrics(run, src, art, True)

@@ -4,7 +4,13 @@ bad input fails in seconds with a named error instead of after hours."""
 
 from __future__ import annotations
 
-from hyperofa.config.enums import CAUSAL_ONLY_TASKS, MASKED_ONLY_TASKS, Stage, StepZeroTask
+from hyperofa.config.enums import (
+    CAUSAL_ONLY_TASKS,
+    MASKED_ONLY_TASKS,
+    Stage,
+    StepZeroTask,
+    TrainOnly,
+)
 from hyperofa.config.schema import RunConfig
 from hyperofa.errors import ConfigError, IncompatibleInputsError, require_path
 from hyperofa.evaluate.tasks import check_tasks
@@ -61,6 +67,13 @@ def preflight(run: RunConfig) -> ModelShape:
             "pretrain.max_length",
             run.pretrain.max_length,
             f"<= {shape.positions}, the model's positions",
+        )
+    if run.pretrain.train_only == TrainOnly.new_rows and run.tokenizer.path is not None:
+        raise ConfigError(
+            "pretrain.train_only",
+            "new_rows",
+            "all or embeddings with a tokenizer given by path (its ids need not keep the "
+            "source's first, so the source rows are unknown)",
         )
     if needs_hypernet(run.initializer):
         _check_hypernet(run, user_dim if user_dim is not None else run.word_vectors.graph.dim)
