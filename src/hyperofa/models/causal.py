@@ -10,9 +10,6 @@ copy of `output_rows` (default: `rows`).
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import numpy as np
 from torch import Tensor
 from transformers import AutoModelForCausalLM, PreTrainedModel
@@ -21,7 +18,7 @@ import hyperofa.models.build_causal as build
 import hyperofa.models.decoder as parts
 from hyperofa.errors import IncompatibleInputsError
 from hyperofa.models.chunked_loss import LOGITS_BUDGET, causal_lm_loss, chunk_tokens
-from hyperofa.models.common import LossOutput, checked_load, read_config
+from hyperofa.models.common import LossOutput, SavedModels
 from hyperofa.models.modeling_factorized_causal import MODEL_TYPE, FactorizedForCausalLM
 
 Factors = tuple[np.ndarray, np.ndarray | None]  # rows (V, D) or coordinates (V, D') + primitives
@@ -132,7 +129,7 @@ def _numpy(tensor: Tensor | None) -> np.ndarray | None:
     return None if tensor is None else tensor.detach().float().cpu().numpy()
 
 
-class CausalDecoderFamily:
+class CausalDecoderFamily(SavedModels):
     """Causal LMs. Plain models are their source's own class; factorized ones are
     `FactorizedForCausalLM`, saved with their code so the Auto classes load them anywhere.
 
@@ -141,24 +138,10 @@ class CausalDecoderFamily:
 
     name = "causal_decoder"
     masked = False
+    factorized_type, factorized, auto = MODEL_TYPE, FactorizedForCausalLM, AutoModelForCausalLM
 
     def __init__(self, logits_budget: int = LOGITS_BUDGET):
         self.logits_budget = logits_budget
-
-    def load(self, directory: str | Path, strict: bool = True) -> PreTrainedModel:
-        """A saved model in eval mode; with `strict`, BadFileError if any weight is missing or
-        unexpected."""
-        config, path = read_config(directory), Path(directory)
-        if config.get("model_type") == MODEL_TYPE:
-            return checked_load(FactorizedForCausalLM, path, strict)
-        return checked_load(AutoModelForCausalLM, path, strict)
-
-    def save(self, model: PreTrainedModel, tokenizer: Any, directory: str | Path) -> None:
-        """Weights, config, generation config (+ the modeling file of a factorized model) and
-        tokenizer."""
-        model.save_pretrained(directory)
-        if tokenizer is not None:
-            tokenizer.save_pretrained(directory)
 
     def source_embeddings(self, model: PreTrainedModel) -> np.ndarray:
         """The stored input matrix, float32 (V, D) (unscaled: Gemma multiplies by √hidden)."""
@@ -172,18 +155,7 @@ class CausalDecoderFamily:
         """The head's per-token bias, float32 (V,); None when it has none."""
         return _numpy(parts.head_bias(model))
 
-    def assemble(
-        self,
-        source: PreTrainedModel,
-        rows: np.ndarray,
-        primitives: np.ndarray | None,
-        bias: np.ndarray | None,
-        output_rows: np.ndarray | None = None,
-        output_primitives: np.ndarray | None = None,
-        untie: bool = False,
-    ) -> PreTrainedModel:
-        """See `causal.assemble`."""
-        return assemble(source, rows, primitives, bias, output_rows, output_primitives, untie)
+    assemble = staticmethod(assemble)  # see `causal.assemble`
 
     def training_loss(self, model: PreTrainedModel, batch: dict[str, Tensor]) -> LossOutput:
         """Next-token cross-entropy over `input_ids`, `attention_mask` and optional `labels`

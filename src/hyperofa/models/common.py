@@ -58,3 +58,27 @@ def checked_load(loader: Any, path: Path, strict: bool, **kwargs: Any) -> PreTra
     if bad:
         log.warning("%s: weights that do not fit the model: %s", path, bad)
     return model.eval()
+
+
+class SavedModels:
+    """Loading and saving, alike for every family: a dir whose `model_type` is the family's
+    factorized one loads as `factorized`, any other through the family's transformers Auto class."""
+
+    factorized_type: str
+    factorized: type[PreTrainedModel]
+    auto: Any  # AutoModelForMaskedLM / AutoModelForCausalLM
+
+    def load(self, directory: str | Path, strict: bool = True) -> PreTrainedModel:
+        """A saved model in eval mode; with `strict`, BadFileError if any weight is missing or
+        unexpected."""
+        config, path = read_config(directory), Path(directory)
+        if config.get("model_type") == self.factorized_type:
+            return checked_load(self.factorized, path, strict)
+        return checked_load(self.auto, path, strict)
+
+    def save(self, model: PreTrainedModel, tokenizer: Any, directory: str | Path) -> None:
+        """Weights, config (+ generation config, the modeling file of a factorized model) and
+        tokenizer."""
+        model.save_pretrained(directory)
+        if tokenizer is not None:
+            tokenizer.save_pretrained(directory)

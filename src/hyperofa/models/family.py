@@ -24,7 +24,7 @@ import hyperofa.models.build as build
 import hyperofa.models.heads as heads
 from hyperofa.errors import BadFileError, IncompatibleInputsError
 from hyperofa.models.causal import CAUSAL_DECODER, CausalDecoderFamily
-from hyperofa.models.common import LossOutput, checked_load, read_config
+from hyperofa.models.common import LossOutput, SavedModels, read_config
 from hyperofa.models.modeling_factorized import MODEL_TYPE, FactorizedForMaskedLM
 from hyperofa.models.modeling_factorized_causal import MODEL_TYPE as CAUSAL_MODEL_TYPE
 from hyperofa.training import IGNORE_INDEX
@@ -69,26 +69,13 @@ class ModelFamily(Protocol):
     def encoder(self, model: PreTrainedModel) -> PreTrainedModel: ...
 
 
-class MaskedEncoderFamily:
+class MaskedEncoderFamily(SavedModels):
     """Masked-LM encoders. Plain models are their source's own class; factorized ones are
     `FactorizedForMaskedLM`, saved with their code so the Auto classes load them anywhere."""
 
     name = "masked_encoder"
     masked = True
-
-    def load(self, directory: str | Path, strict: bool = True) -> PreTrainedModel:
-        """A saved model in eval mode; with `strict`, BadFileError if any weight is missing or
-        unexpected."""
-        config, path = read_config(directory), Path(directory)
-        if config.get("model_type") == MODEL_TYPE:
-            return checked_load(FactorizedForMaskedLM, path, strict)
-        return checked_load(AutoModelForMaskedLM, path, strict)
-
-    def save(self, model: PreTrainedModel, tokenizer: Any, directory: str | Path) -> None:
-        """Weights, config (+ the modeling file of a factorized model) and tokenizer."""
-        model.save_pretrained(directory)
-        if tokenizer is not None:
-            tokenizer.save_pretrained(directory)
+    factorized_type, factorized, auto = MODEL_TYPE, FactorizedForMaskedLM, AutoModelForMaskedLM
 
     def source_embeddings(self, model: PreTrainedModel) -> np.ndarray:
         """The token embeddings E, float32 (V, D)."""
