@@ -16,6 +16,7 @@ from hyperofa.artifacts import load_artifact
 from hyperofa.errors import IncompatibleInputsError
 from hyperofa.init.provenance import Provenance
 from hyperofa.paths import cache_root
+from hyperofa.stages.common import read_metrics
 from hyperofa.stages.initialize import load as load_initialization
 
 from .conftest import compose_run
@@ -34,6 +35,7 @@ ZOO = {
     "focus": TINY_STATIC,
     "omp": ["initializer.k=8"],
     "omp_static": ["initializer=omp", "initializer.space=static", "initializer.k=8", *TINY_STATIC],
+    "stacked": ["initializer.folds=2", "initializer.fit_tokens=2000"],
 }
 STEP0 = ("mlm_loss_heldout", "mlm_loss_unseen_languages", "sr_udhr_top10")
 
@@ -59,6 +61,21 @@ def test_each_zoo_initializer_runs_end_to_end(tmp_path, tiny_overrides, name):
     m = row["metrics"]
     assert -1 <= m["intrinsic_cosine"] <= 1 and 0 < m["intrinsic_coverage"] <= 1
     assert m["intrinsic_tokens"] > 0 and m["intrinsic_l1"] > 0
+
+
+@pytest.mark.parametrize("dim", ["factorize.dim=8", "factorize=none"])
+def test_stacked_leaves_no_new_token_random(tmp_path, tiny_overrides, dim):
+    """The real XLM-R tokenizer and its extension: every new token initialized, plain and
+    factorized; its intrinsic score is on the same held-out tokens as the others'."""
+    args = [*tiny_overrides, "initializer=stacked", *ZOO["stacked"], dim, "stages=[initialize]"]
+    result = _run(args, tmp_path)
+    art = load_artifact("initialize", Path(result["artifacts"]["initialize"]))
+    init = load_initialization(art)
+    assert art.counts["random"] == 0 and art.counts["initialized"] > 0
+    assert not np.any(init.provenance == Provenance.RANDOM)
+    metrics = read_metrics(art)
+    assert metrics["intrinsic_coverage"] == 1.0 and -1 <= metrics["intrinsic_cosine"] <= 1
+    assert init.rows.shape[1] == (8 if dim.endswith("8") else 32)
 
 
 def _new_target_tokens(source_size: int, n: int) -> list[str]:

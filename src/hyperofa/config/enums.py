@@ -72,6 +72,7 @@ class Initializer(StrEnum):
     focus = "focus"  # FOCUS (Dobler & de Melo 2023)
     omp = "omp"  # Orthogonal Matching Pursuit (Goddard & Fernandes Neto 2025)
     manual = "manual"  # user-named rows only (`initializer.overrides`), the rest random
+    stacked = "stacked"  # ours: a ridge stack of ofa, fvt and a script prior, fit on source tokens
 
 
 class AnchorSpace(StrEnum):

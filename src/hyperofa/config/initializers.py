@@ -143,6 +143,20 @@ class OMPConfig(InitializerConfig):
 
 
 @dataclass
+class StackedConfig(InitializerConfig):
+    """Ours: per coverage pattern, a ridge map from the predictions of ofa, fvt, a script prior
+    and the mean row to a token's row, fitted on cross-fitted source tokens (`init.stacked`)."""
+
+    name: Initializer = Initializer.stacked
+    ofa_top_k: int = positive(10)  # the `ofa` expert: OFA's k and T
+    ofa_temperature: float = positive(0.1)
+    use_gpu: bool = True  # the `ofa` expert's faiss GPU index when faiss-gpu and a GPU are present
+    fit_tokens: int = positive(40_000)  # source tokens the maps are fitted on (a seeded sample)
+    folds: int = ruled(10, Rule(lambda v: v >= 2, ">= 2"))  # cross-fitting folds
+    ridge: float = positive(0.1)  # relative to the mean diagonal of each Gram matrix
+
+
+@dataclass
 class ManualConfig(InitializerConfig):
     """Only the `overrides` rows; every other new token random (no overrides: `random`)."""
 
@@ -159,4 +173,5 @@ INITIALIZER_CONFIGS: dict[Initializer, type[InitializerConfig]] = {
     Initializer.focus: FocusConfig,
     Initializer.omp: OMPConfig,
     Initializer.manual: ManualConfig,
+    Initializer.stacked: StackedConfig,
 }

@@ -35,8 +35,8 @@ class InitInputs:
 
     source_rows: float32 (V_s, k); copy: target→source map; *_words: token→word CSR maps (with
     multiplicities) of each tokenizer; word_vectors: the word-vector table (N, d). What only some
-    methods read: the two transformers tokenizers (`fvt`, `manual`) and FOCUS's static token
-    embeddings of the target vocabulary (`focus`, `omp` with space=static).
+    methods read: the two transformers tokenizers (`fvt`, `manual`, `stacked`) and FOCUS's static
+    token embeddings of the target vocabulary (`focus`, `omp` with space=static).
     """
 
     source_rows: np.ndarray

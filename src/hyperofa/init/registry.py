@@ -23,6 +23,7 @@ from hyperofa.init.manual import ManualInitializer, WithOverrides
 from hyperofa.init.ofa import OFAInitializer
 from hyperofa.init.omp import OMPInitializer
 from hyperofa.init.random import RandomInitializer
+from hyperofa.init.stacked import StackedInitializer
 from hyperofa.init.statistics import MeanInitializer, NormalInitializer
 
 # name → builder from the method's config (hyperofa is built apart: it needs its trained network)
@@ -35,6 +36,7 @@ BUILDERS: dict[Name, Callable[[InitializerConfig], Initializer]] = {
     Name.focus: lambda cfg: FocusInitializer(),
     Name.omp: lambda cfg: OMPInitializer(cfg),  # type: ignore[arg-type]
     Name.manual: lambda cfg: ManualInitializer(cfg.overrides),
+    Name.stacked: lambda cfg: StackedInitializer(cfg),  # type: ignore[arg-type]
 }
 
 

@@ -38,7 +38,7 @@ class InitParts:
     target_match: Artifact
     copy: Artifact
     vectors: Keyed[np.ndarray]  # the word-vector table (N, d)
-    source_tokenizer: Any = None  # `fvt`, overrides (their keys are in `copy`'s)
+    source_tokenizer: Any = None  # `fvt`, `stacked`, overrides (their keys are in `copy`'s)
     target_tokenizer: Any = None
     static: Artifact | None = None  # FOCUS's static token embeddings (stage `focus`)
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from hyperofa.config.enums import AnchorSpace
-from hyperofa.config.initializers import OFAConfig, OMPConfig
+from hyperofa.config.initializers import OFAConfig, OMPConfig, StackedConfig
 from hyperofa.evaluate.intrinsic import (
     HELDOUT_SEED,
     HELDOUT_SPLIT,
@@ -22,6 +22,7 @@ from hyperofa.init.manual import ManualInitializer
 from hyperofa.init.ofa import OFAInitializer
 from hyperofa.init.omp import OMPInitializer
 from hyperofa.init.random import RandomInitializer, heldout_random
+from hyperofa.init.stacked import StackedInitializer
 from hyperofa.init.static_vectors import StaticVectors
 from hyperofa.init.statistics import MeanInitializer, NormalInitializer
 
@@ -37,6 +38,7 @@ METHODS = {
     "focus": FocusInitializer(),
     "omp": OMPInitializer(OMPConfig(k=3)),
     "omp_static": OMPInitializer(OMPConfig(k=3, space=AnchorSpace.static)),
+    "stacked": StackedInitializer(StackedConfig(ofa_top_k=3, use_gpu=False, folds=2)),
 }
 
 

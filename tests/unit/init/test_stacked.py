@@ -1,0 +1,105 @@
+"""`stacked` on hand-written tokenizers with random word maps: every new token gets a row, each
+fit token's experts are computed as if it were new, held-out tokens never reach the fit."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from hyperofa.config.initializers import OFAConfig, StackedConfig
+from hyperofa.config.rules import check_tree
+from hyperofa.errors import ConfigError, IncompatibleInputsError
+from hyperofa.init import stacked
+from hyperofa.init.base import initialize
+from hyperofa.init.ofa import OFAInitializer
+from hyperofa.init.provenance import Provenance
+from hyperofa.init.stacked import SourceTokens, StackedInitializer, cross_fitted, fit_sample
+
+from .common import random_map, sp_pair, tokenizer_inputs
+
+SOURCE = ["▁haus", "▁ha", "us", "boot", "▁boot", "▁", "h", "a", "u", "s", "b", "o", "t", "▁hau"]
+SOURCE += ["▁дом", "ом", "д", "о", "м", "▁42", "4", "2"]
+# a word start, a continuation, Cyrillic, a script the source lacks (Cherokee), a lone byte
+NEW = ["▁hausboot", "sboot", "▁домом", "ᏣᎳᎩ", "<0xE3>"]
+CFG = StackedConfig(use_gpu=False, folds=3, ofa_top_k=3)
+
+
+def _inputs(seed: int = 0):
+    inp = tokenizer_inputs(*sp_pair(SOURCE, NEW), seed=seed, k=4)
+    rng = np.random.default_rng(5)
+    n_s, n_t = len(inp.source_tokenizer), len(inp.target_tokenizer)
+    inp.source_words = random_map(rng, n_s, 30, 0.5)
+    inp.target_words = random_map(rng, n_t, 30, 0.5)
+    inp.word_vectors = rng.normal(size=(30, 6)).astype(np.float32)
+    return inp
+
+
+def _new_ids(inp) -> np.ndarray:
+    return np.array(inp.target_tokenizer.convert_tokens_to_ids(NEW))
+
+
+def test_every_new_token_gets_a_row_none_stays_random():
+    inp = _inputs()
+    res = initialize(StackedInitializer(CFG), inp)
+    assert res.counts()["random"] == 0 and res.counts()["initialized"] == len(NEW)
+    new = _new_ids(inp)
+    assert np.all(res.provenance[new] == Provenance.INITIALIZED)
+    assert np.isfinite(res.rows[new]).all() and np.abs(res.rows[new]).sum(axis=1).min() > 0
+
+
+def test_fit_tokens_experts_never_read_their_own_rows():
+    inp = _inputs()
+    source = SourceTokens.of(inp)
+    fit_ids = fit_sample(inp, source, np.zeros(0, np.int64), 10_000, seed=0)
+    ofa = OFAInitializer(OFAConfig(top_k=3, use_gpu=False))
+    experts = cross_fitted(inp, source, fit_ids, np.zeros(0, np.int64), 3, ofa)
+    for n in (0, len(fit_ids) // 2, len(fit_ids) - 1):
+        moved = dataclasses.replace(inp, source_rows=inp.source_rows.copy())
+        moved.source_rows[fit_ids[n]] += 1_000.0
+        again = cross_fitted(moved, source, fit_ids, np.zeros(0, np.int64), 3, ofa)
+        np.testing.assert_allclose(again.rows[:, n], experts.rows[:, n], rtol=1e-5, atol=1e-5)
+        assert not np.allclose(again.rows, experts.rows)  # other folds do read that row
+
+
+def test_fit_sample_leaves_out_hidden_and_special_tokens_and_balances_words():
+    inp = _inputs()
+    source = SourceTokens.of(inp)
+    hidden = np.array(inp.source_tokenizer.convert_tokens_to_ids(["▁haus", "boot"]))
+    ids = fit_sample(inp, source, hidden, 10_000, seed=0)
+    assert not set(ids) & set(hidden) and not set(ids) & set(inp.source_tokenizer.all_special_ids)
+    small = fit_sample(inp, source, hidden, 20, seed=0)
+    assert len(small) == 20 and inp.source_words.covered()[small].sum() == 10
+    np.testing.assert_array_equal(small, fit_sample(inp, source, hidden, 20, seed=0))
+
+
+def test_heldout_tokens_are_never_in_the_fit(monkeypatch):
+    seen = []
+    monkeypatch.setattr(stacked, "fit_sample", lambda *a: seen.append(fit_sample(*a)) or seen[-1])
+    inp = _inputs()
+    held = np.array(inp.source_tokenizer.convert_tokens_to_ids(["▁haus", "us", "▁дом"]))
+    rows, covered = StackedInitializer(CFG).heldout(inp, held)
+    assert covered.all() and rows.shape == (3, 4)
+    (fit_ids,) = seen
+    assert len(fit_ids) > 0 and not set(fit_ids) & set(held)
+
+
+def test_deterministic_for_a_seed():
+    first = initialize(StackedInitializer(CFG), _inputs(seed=1)).rows
+    np.testing.assert_array_equal(initialize(StackedInitializer(CFG), _inputs(seed=1)).rows, first)
+    other = initialize(StackedInitializer(CFG), _inputs(seed=2)).rows
+    new = _new_ids(_inputs())
+    assert not np.allclose(other[new], first[new])  # another seed: other folds
+
+
+@pytest.mark.parametrize(
+    "field, value", [("folds", 1), ("ridge", 0.0), ("fit_tokens", 0), ("ofa_top_k", 0)]
+)
+def test_config_errors_name_the_key(field, value):
+    with pytest.raises(ConfigError, match=f"initializer.{field}"):
+        check_tree(dataclasses.replace(StackedConfig(), **{field: value}), "initializer")
+
+
+def test_without_tokenizers_is_a_named_error():
+    inp = dataclasses.replace(_inputs(), source_tokenizer=None)
+    with pytest.raises(IncompatibleInputsError, match="source_tokenizer"):
+        StackedInitializer(CFG).fill(inp, _new_ids(_inputs()))
