@@ -122,12 +122,18 @@ def _evaluate_and_pretrain(
     Downstream tasks score the job's final model and the source model."""
     results = []
     final = "pretrain" if Stage.pretrain in run.stages else "step0"
+    untied_source = "initialize_output" in done
+    heads = [
+        ("untied" if u else "tied") for u in (untied_source, untied_source or run.assemble.untie)
+    ]
     if Stage.evaluate in run.stages and run.eval.evaluate_source:
         ref = assemble.source_reference(family, model, src.tokenizer)
-        results.append(_row(run, "source", "step0", _metrics(run, src, ref, True)))
+        results.append(_row(run, "source", "step0", _metrics(run, src, ref, True), None, heads[0]))
     if Stage.evaluate in run.stages:
         metrics = _metrics(run, src, done["model"], final == "step0")
-        results.append(_row(run, run.initializer.name, "step0", metrics, done["initialize"]))
+        results.append(
+            _row(run, run.initializer.name, "step0", metrics, done["initialize"], heads[1])
+        )
     if Stage.pretrain in run.stages:
         texts = pretrain.pretrain_texts(run.pretrain, run.langset, src.corpus)
         # an extended tokenizer keeps the source ids first; one given by path need not
@@ -141,7 +147,7 @@ def _evaluate_and_pretrain(
             metrics = _metrics(run, src, art, True)
             metrics.update({f"cpt_{k}": v for k, v in art.counts.items()})
             results.append(
-                _row(run, run.initializer.name, "pretrained", metrics, done["initialize"])
+                _row(run, run.initializer.name, "pretrained", metrics, done["initialize"], heads[1])
             )
     return results
 
@@ -153,7 +159,12 @@ def _metrics(run: RunConfig, src: Sources, model: Artifact, downstream: bool) ->
 
 
 def _row(
-    run: RunConfig, initializer: str, stage: str, metrics: dict, init: Artifact | None = None
+    run: RunConfig,
+    initializer: str,
+    stage: str,
+    metrics: dict,
+    init: Artifact | None = None,
+    head: str = "tied",
 ) -> dict:
     """One table row; an extended model's row carries its initialization's metrics and counts."""
     if init is not None:
@@ -163,6 +174,7 @@ def _row(
         "initializer": str(initializer),
         "dim": run.factorize.dim if init is not None else None,
         "stage": stage,
+        "head": head,
         "metrics": metrics,
         "counts": init.counts if init is not None else {},
     }

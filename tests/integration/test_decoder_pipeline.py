@@ -106,12 +106,14 @@ def test_untied_decoder_initializes_its_head_separately(tmp_path, llama_dir, tin
     assert not np.allclose(inputs.rows, head.rows)  # two spaces, two initializations
     model = AutoModelForCausalLM.from_pretrained(arts["model"], trust_remote_code=True)
     assert model.config.output_num_primitives == 8  # a factorized head of its own
+    assert {r["head"] for r in result["rows"]} == {"untied"}
     assert np.isfinite(_rows(result)["ofa"]["metrics"]["bpb_heldout"])
 
 
 def test_untie_gives_a_tied_source_a_head_of_its_own(tmp_path, gemma_dir, tiny_vectors):
     extra = ("initializer=random", "assemble.untie=true")
     result = _run(tmp_path, _overrides(gemma_dir, tiny_vectors, *extra))
+    assert [r["head"] for r in result["rows"]] == ["tied", "untied"]  # source, target
     model = AutoModelForCausalLM.from_pretrained(result["artifacts"]["model"])
     head, embed = model.lm_head.weight, model.model.embed_tokens.weight
     assert head.data_ptr() != embed.data_ptr()

@@ -271,3 +271,16 @@ def test_decoder_rows_get_bits_per_byte_columns_and_a_continuations_table(tmp_pa
     text = (report.out / "report.md").read_text()
     section = text.split("## Greedy continuations of held-out openings")[1]
     assert "| deu | Alle Menschen | sind \\| frei | x |" in section
+
+
+def test_tied_and_untied_jobs_keep_their_own_rows_and_a_head_column(tmp_path):
+    """Jobs that differ only in `assemble.untie` are two models, not one row seen twice."""
+    for job, untie, bpb in (("0", False, 3.1), ("1", True, 3.0)):
+        cfg = config("ofa", None) | {"assemble": {"untie": untie}}
+        write_job(tmp_path / job, cfg, [row("ofa", None, "step0", {"bpb_heldout": bpb})])
+    rows, _ = collect(tmp_path)
+    assert sorted((r.head, r.metrics["bpb_heldout"]) for r in rows) == [
+        ("tied", 3.1),
+        ("untied", 3.0),
+    ]
+    assert headline_table(rows).splitlines()[0].split(" | ")[4] == "head"

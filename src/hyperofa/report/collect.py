@@ -34,6 +34,7 @@ class Row:
     stage: str
     langset: str
     seed: int | None
+    head: str = "tied"  # the LM head: tied to the input matrix, or untied (a matrix of its own)
     metrics: dict[str, float] = field(default_factory=dict)
     per_language: PerLanguage = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
@@ -41,8 +42,16 @@ class Row:
     continuations: dict[str, dict[str, str]] = field(default_factory=dict)  # lang → prompt, text
 
     @property
-    def key(self) -> tuple[str, str, int | None, str, str, int | None]:
-        return (self.model, self.initializer, self.dim, self.stage, self.langset, self.seed)
+    def key(self) -> tuple[str, str, int | None, str, str, int | None, str]:
+        return (
+            self.model,
+            self.initializer,
+            self.dim,
+            self.stage,
+            self.langset,
+            self.seed,
+            self.head,
+        )
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,7 @@ class Job:
     langset: str
     seed: int | None
     pretrain_logs: Path | None
+    head: str = "tied"
 
 
 def _natural(path: Path) -> list[Any]:
@@ -138,6 +148,7 @@ def parse_row(raw: Any, config: dict[str, Any], path: Path, index: int) -> Row:
         stage=str(raw.get("stage", "step0")),
         langset=str(_section(config, "langset").get("name", "")),
         seed=_seed(config),
+        head=str(raw.get("head") or _head(config, initializer)),
         metrics=_numbers(metrics),
         per_language=per_language if isinstance(per_language, dict) else {},
         counts=_ints(counts) if isinstance(counts, dict) else {},
@@ -163,7 +174,14 @@ def _job(path: Path, config: dict[str, Any]) -> Job:
         langset=str(_section(config, "langset").get("name", "")),
         seed=_seed(config),
         pretrain_logs=logs if any(logs.glob("version_*/metrics.csv")) else None,
+        head=_head(config, "job"),
     )
+
+
+def _head(config: dict[str, Any], initializer: str) -> str:
+    """For results written before rows named their head: `assemble.untie` unties the target."""
+    untie = _section(config, "assemble").get("untie") is True
+    return "untied" if untie and initializer != "source" else "tied"
 
 
 def _close(x: float, y: float) -> bool:

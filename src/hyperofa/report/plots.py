@@ -87,7 +87,7 @@ def plot_sweep_loss_curves(jobs: Sequence[Job], out_png: Path) -> Path | None:
     if not logged:
         return None
     initializers = sorted({j.initializer for j in logged}, key=lambda i: rank(i, INITIALIZER_ORDER))
-    varying = _varying(logged, ("model", "langset", "seed"))
+    varying = _varying(logged, ("model", "head", "langset", "seed"))
     labels = {_variant(j, varying): variant_label(j, varying) for j in logged}
     order = sorted(labels)
     fig, axes = _grid(len(initializers), 5.2, 3.8)

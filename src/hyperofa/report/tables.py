@@ -83,7 +83,8 @@ def fmt(value: float | int | None) -> str:
 
 def identity(rows: Sequence[Row]) -> list[str]:
     """Columns naming a row: model, initializer, dim, stage, plus langset and seed where they vary."""
-    extra = [name for name in ("langset", "seed") if len({getattr(r, name) for r in rows}) > 1]
+    names = ("head", "langset", "seed")
+    extra = [name for name in names if len({getattr(r, name) for r in rows}) > 1]
     return ["model", "initializer", "dim", "stage", *extra]
 
 

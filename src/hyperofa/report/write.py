@@ -21,7 +21,17 @@ from hyperofa.report.tables import (
 )
 
 REPORT_DIR = "report"
-ROW_FIELDS = ("model", "initializer", "dim", "stage", "langset", "seed", "metrics", "counts")
+ROW_FIELDS = (
+    "model",
+    "initializer",
+    "dim",
+    "stage",
+    "head",
+    "langset",
+    "seed",
+    "metrics",
+    "counts",
+)
 LEGEND = (
     "↓ lower is better; blank = not measured; dim full = no factorization; step0 = right after "
     "initialization, pretrained = after continued pre-training; avg = mean of the "
