@@ -11,18 +11,7 @@ from hyperofa.init.random import RandomInitializer
 from hyperofa.match import TokenWordMap
 from hyperofa.vocab.copy import CopyKind, CopyMap
 
-
-def random_map(
-    rng: np.random.Generator, n_tokens: int, n_words: int, covered: float
-) -> TokenWordMap:
-    """Each covered token holds 1..4 distinct words, each 1..3 times."""
-    rows, counts = [], []
-    for _ in range(n_tokens):
-        n = int(rng.integers(1, 5)) if rng.random() < covered else 0
-        rows.append(np.sort(rng.choice(n_words, n, replace=False)))
-        counts.append(rng.integers(1, 4, n))
-    indptr = np.concatenate([[0], np.cumsum([len(r) for r in rows])])
-    return TokenWordMap(indptr, np.concatenate(rows), np.concatenate(counts).astype(np.int8))
+from .common import random_map
 
 
 def _inputs(seed=0, n_src=40, n_tgt=30, d=6, k=5, n_words=60):
