@@ -154,6 +154,7 @@ class StackedConfig(InitializerConfig):
     fit_tokens: int = positive(40_000)  # source tokens the maps are fitted on (a seeded sample)
     folds: int = ruled(10, Rule(lambda v: v >= 2, ">= 2"))  # cross-fitting folds
     ridge: float = positive(0.1)  # relative to the mean diagonal of each Gram matrix
+    calibrate: bool = True  # stretch each map's predictions to the spread of its fit rows
 
 
 @dataclass

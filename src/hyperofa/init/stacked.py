@@ -13,7 +13,8 @@ Fit: source tokens give free supervision. Each fit token's experts are computed 
 — K-fold cross-fitting: the tokens of one fold are left out of the source vocabulary (OFA's
 candidates, the pieces FVT may split into, the script means) while their experts are computed —
 and one ridge map per coverage pattern takes the concatenated experts to the true row
-(`init.stacking`). The fit set is a seeded sample of source tokens, half with matched words where
+(`init.stacking`), its predictions stretched to the spread of true rows (calibration, computed on
+the fit set). The fit set is a seeded sample of source tokens, half with matched words where
 there are enough. Everything is closed form and deterministic for a seed; nothing is trained.
 
 Held-out view (intrinsic scores): the held-out source tokens are removed from the source
@@ -220,7 +221,8 @@ class StackedInitializer:
         """The ridge maps of the patterns in `wanted`, fitted on cross-fitted source tokens."""
         fit_ids = fit_sample(inputs, source, hidden, self.cfg.fit_tokens, inputs.seed)
         fit = cross_fitted(inputs, source, fit_ids, hidden, self.cfg.folds, ofa)
-        stack = fit_stack(fit, inputs.source_rows[fit_ids], wanted, self.cfg.ridge)
+        targets = inputs.source_rows[fit_ids]
+        stack = fit_stack(fit, targets, wanted, self.cfg.ridge, self.cfg.calibrate)
         log.info(
             "stacked: fitted on %s source tokens (%s with matched words, %d folds): %s",
             f"{len(fit_ids):,}", f"{int(fit.present[0].sum()):,}", self.cfg.folds,

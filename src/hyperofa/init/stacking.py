@@ -7,6 +7,11 @@ pattern p is fitted on every fit token that *all* experts of p predict, reading 
 experts, so a pattern rarer than its supersets still has data; a pattern no fit token has drops
 its first experts until one does (the last expert must predict every fit token). Ridge strength
 is relative to the mean diagonal of the Gram matrix, so it does not depend on the rows' scale.
+
+Calibration (`variance`): a least-squares prediction is E[row | experts], shrunk toward the mean
+row as far as the experts are uncertain, so its rows are shorter than real ones. Each map's
+predictions are stretched about the fit rows' mean ȳ by s = √(Σ‖y − ȳ‖² / Σ‖ŷ − ȳ‖²) over its
+fit tokens, which gives them the spread of true rows; s comes from the fit set, nothing is tuned.
 """
 
 from __future__ import annotations
@@ -65,15 +70,32 @@ def usable(pattern: int, fitted: np.ndarray) -> int:
     return pattern
 
 
+def spread(
+    experts: Experts, pattern: int, tokens: np.ndarray, targets: np.ndarray, w: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """The fit rows' mean ȳ (k,) and the stretch s = √(Σ‖y − ȳ‖² / Σ‖ŷ − ȳ‖²) that gives the
+    map's predictions ŷ of `tokens` the spread of their `targets`."""
+    center = targets.mean(axis=0, dtype=np.float64)
+    true, predicted = 0.0, 0.0
+    for start in range(0, len(tokens), CHUNK):
+        block = tokens[start : start + CHUNK]
+        true += float(np.sum((targets[start : start + CHUNK] - center) ** 2))
+        predicted += float(np.sum((experts.features(pattern, block) @ w - center) ** 2))
+    return center, float(np.sqrt(true / predicted)) if predicted > 0 else 1.0
+
+
 @dataclass(frozen=True)
 class Stack:
-    """The fitted maps, pattern → (|p|·k, k), how many fit tokens each was fitted on, and the
-    map each wanted pattern uses (`usable`)."""
+    """The fitted maps, pattern → (|p|·k, k), how many fit tokens each was fitted on, the map
+    each wanted pattern uses (`usable`), and each map's calibration: its fit rows' mean and
+    stretch (1.0: uncalibrated)."""
 
     names: tuple[str, ...]
     maps: dict[int, np.ndarray]
     fit_tokens: dict[int, int]
     routes: dict[int, int]
+    centers: dict[int, np.ndarray]
+    stretch: dict[int, float]
 
     def predict(self, experts: Experts) -> np.ndarray:
         """float32 (n, k) for every token of `experts` (their patterns must be in `routes`)."""
@@ -82,25 +104,31 @@ class Stack:
         for pattern in np.unique(patterns):
             tokens = np.flatnonzero(patterns == pattern)
             used = self.routes[int(pattern)]
-            out[tokens] = experts.features(used, tokens) @ self.maps[used]
+            predicted = experts.features(used, tokens) @ self.maps[used]
+            out[tokens] = self.centers[used] + self.stretch[used] * (predicted - self.centers[used])
         return out
 
     def label(self, pattern: int) -> str:
         return "+".join(n for j, n in enumerate(self.names) if pattern >> j & 1)
 
     def describe(self) -> str:
-        """Each map's experts and fit tokens, e.g. `ofa+fvt+script+mean (15,963)`."""
+        """Each map's experts, fit tokens and stretch, e.g. `ofa+fvt+script+mean (15,963, ×1.84)`."""
         maps = sorted(self.maps, reverse=True)
-        return ", ".join(f"{self.label(p)} ({self.fit_tokens[p]:,})" for p in maps)
+        return ", ".join(
+            f"{self.label(p)} ({self.fit_tokens[p]:,}, ×{self.stretch[p]:.2f})" for p in maps
+        )
 
 
-def fit_stack(fit: Experts, targets: np.ndarray, wanted: np.ndarray, ridge: float) -> Stack:
+def fit_stack(
+    fit: Experts, targets: np.ndarray, wanted: np.ndarray, ridge: float, calibrate: bool = True
+) -> Stack:
     """One ridge map per pattern in `wanted` (after `usable`), fitted on `fit`'s tokens whose
-    patterns hold it; `targets` float (n, k) are the fit tokens' true rows."""
+    patterns hold it, its predictions stretched to the fit rows' spread when `calibrate`;
+    `targets` float (n, k) are the fit tokens' true rows."""
     have = fit.patterns()
     if len(have) == 0:
         raise EmptyInputError("stacked: no source token to fit the combination on")
-    maps, counts, routes = {}, {}, {}
+    maps, counts, routes, centers, stretch = {}, {}, {}, {}, {}
     for pattern in np.unique(wanted):
         used = routes[int(pattern)] = usable(int(pattern), have)
         if used == 0:
@@ -109,4 +137,7 @@ def fit_stack(fit: Experts, targets: np.ndarray, wanted: np.ndarray, ridge: floa
             tokens = np.flatnonzero(have & used == used)
             maps[used] = ridge_map(fit, used, tokens, targets[tokens], ridge)
             counts[used] = len(tokens)
-    return Stack(fit.names, maps, counts, routes)
+            centers[used], stretch[used] = spread(fit, used, tokens, targets[tokens], maps[used])
+            if not calibrate:
+                stretch[used] = 1.0
+    return Stack(fit.names, maps, counts, routes, centers, stretch)

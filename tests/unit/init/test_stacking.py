@@ -54,7 +54,7 @@ def test_a_pattern_is_fitted_on_every_token_holding_it_and_reads_only_its_expert
     present[0, :25] = False  # a: only the last 15 tokens
     fit = _experts(rng, 40, 3, present)
     y = rng.normal(size=(40, 3))
-    stack = fit_stack(fit, y, np.array([0b111, 0b110]), ridge=0.1)
+    stack = fit_stack(fit, y, np.array([0b111, 0b110]), ridge=0.1, calibrate=False)
     assert stack.fit_tokens == {0b111: 15, 0b110: 40}
     np.testing.assert_allclose(stack.maps[0b110], ridge_map(fit, 0b110, np.arange(40), y, 0.1))
     new = _experts(rng, 6, 3, np.array([[1, 1, 1, 0, 0, 0], [1] * 6, [1] * 6], dtype=bool))
@@ -86,3 +86,23 @@ def test_patterns_are_bitmasks_of_the_present_experts():
     present = np.array([[1, 0, 1], [0, 0, 1], [1, 1, 1]], dtype=bool)
     experts = Experts(NAMES, np.zeros((3, 3, 2), np.float32), present)
     assert experts.patterns().tolist() == [0b101, 0b100, 0b111]
+
+
+def test_calibration_gives_the_fit_predictions_the_spread_of_the_true_rows():
+    rng = np.random.default_rng(4)
+    fit = _experts(rng, 400, 3)
+    fit.rows[2] = 1.0  # a constant expert, as `mean`: the maps' intercept
+    # noisy experts: least squares shrinks the predictions toward the mean row
+    y = 2.0 + fit.rows[0] + 0.5 * fit.rows[1] + rng.normal(scale=2.0, size=(400, 3))
+    plain = fit_stack(fit, y, np.array([0b111]), ridge=0.1, calibrate=False)
+    stretched = fit_stack(fit, y, np.array([0b111]), ridge=0.1)
+    center = y.mean(axis=0)
+    spread_of = lambda rows: np.sum((rows - center) ** 2)  # noqa: E731
+    assert spread_of(plain.predict(fit)) < 0.5 * spread_of(y)  # shrunk
+    np.testing.assert_allclose(spread_of(stretched.predict(fit)), spread_of(y), rtol=1e-4)
+    # a stretch about the mean: the same directions from the mean, the plain map's as it was
+    np.testing.assert_allclose(stretched.centers[0b111], center)
+    s = stretched.stretch[0b111]
+    assert plain.stretch[0b111] == 1.0 and s > 1.4
+    expected = center + s * (plain.predict(fit) - center)
+    np.testing.assert_allclose(stretched.predict(fit), expected, rtol=1e-4, atol=1e-4)
