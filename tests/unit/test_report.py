@@ -185,7 +185,7 @@ def test_write_report_writes_tables_csvs_and_pngs_replacing_an_old_report(sweep)
     names = sorted(p.name for p in (sweep / "report").iterdir())
     assert names == sorted(p.name for p in report.files)
     assert names == sorted([
-        "report.md", "report.json", "loss_curves.png",
+        "report.md", "report.json", "loss_curves.png", "convergence.png",
         "mlm_loss_heldout_per_language.csv", "sr_udhr_per_language.csv", "ner_per_language.csv",
         "bars_mlm_loss_heldout.png", "bars_sr_udhr_top10.png", "bars_ner_f1.png",
     ])  # fmt: skip

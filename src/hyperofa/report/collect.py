@@ -16,7 +16,11 @@ log = logging.getLogger(__name__)
 RESULT = "result.json"
 PRETRAIN_LOGS = Path("pretrain", "csv")  # <job>/pretrain/csv/version_*/metrics.csv
 STAGE_ORDER = ("step0", "pretrained")
-INITIALIZER_ORDER = ("source", "random", "ofa", "hyperofa")
+# the reference, the baselines, the zoo (issue order), the papers' methods, ours
+INITIALIZER_ORDER = (
+    "source", "random", "mean", "normal", "manual", "fvt", "focus", "omp", "ofa", "hyperofa",
+    "stacked",
+)  # fmt: skip
 PerLanguage = dict[str, dict[str, Any]]  # task → {lang: float | {metric: float}}
 
 

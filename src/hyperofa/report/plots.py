@@ -15,6 +15,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 
 from hyperofa.pretrain.plot import read_metrics  # noqa: E402
 from hyperofa.report.collect import INITIALIZER_ORDER, STAGE_ORDER, Job, Row, rank  # noqa: E402
+from hyperofa.report.convergence import REFERENCE, Convergence, label, varying  # noqa: E402
 from hyperofa.report.tables import Metric  # noqa: E402
 
 COLORS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -100,6 +101,40 @@ def plot_sweep_loss_curves(jobs: Sequence[Job], out_png: Path) -> Path | None:
     axes[0].set_ylabel("MLM loss (masked tokens)")
     _loss_legend(fig, [labels[v] for v in order])
     fig.suptitle("Continued pre-training")
+    return _save(fig, out_png)
+
+
+def plot_convergence(items: Sequence[Convergence], out_png: Path) -> Path | None:
+    """One panel per setting, every initializer's validation loss over optimizer steps side by
+    side (one colour per initializer in every panel), and random's final loss as a dotted line;
+    None when fewer than two initializers were pre-trained."""
+    initializers = sorted(
+        {c.job.initializer for c in items}, key=lambda i: rank(i, INITIALIZER_ORDER)
+    )
+    if len(initializers) < 2:
+        return None
+    names = varying(items)
+    settings = sorted({c.setting for c in items}, key=str)
+    fig, axes = _grid(len(settings), 5.2, 3.8, sharey=False)
+    for ax, key in zip(axes, settings, strict=True):
+        panel = [c for c in items if c.setting == key]
+        for c in panel:
+            color = COLORS[initializers.index(c.job.initializer) % len(COLORS)]
+            steps, losses = zip(*c.curve, strict=True)
+            ax.plot(steps, losses, color=color, marker="o", ms=3, lw=1.4)
+        if (target := panel[0].target) is not None:
+            ax.axhline(target, color="grey", ls=":", lw=1)
+        ax.set_title(label(panel[0], names), fontsize="medium")
+        ax.set_xlabel("optimizer step")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("validation loss (lower is better)")
+    handles = [
+        Line2D([], [], color=COLORS[i % len(COLORS)], lw=2) for i in range(len(initializers))
+    ]
+    handles.append(Line2D([], [], color="grey", ls=":"))
+    labels = [*initializers, f"{REFERENCE}'s final loss"]
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 6))
+    fig.suptitle("Convergence in continued pre-training")
     return _save(fig, out_png)
 
 

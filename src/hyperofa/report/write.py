@@ -10,7 +10,8 @@ from typing import Any
 
 from hyperofa.artifacts import atomic_dir, write_json_atomic
 from hyperofa.report.collect import Job, Row, collect
-from hyperofa.report.plots import plot_bars, plot_sweep_loss_curves
+from hyperofa.report.convergence import Convergence, convergence, convergence_table, records
+from hyperofa.report.plots import plot_bars, plot_convergence, plot_sweep_loss_curves
 from hyperofa.report.tables import (
     continuations_table,
     full_table,
@@ -31,6 +32,11 @@ ROW_FIELDS = (
     "seed",
     "metrics",
     "counts",
+)
+CONVERGENCE = (
+    "Validation loss during continued pre-training (the same held-out blocks for every "
+    "initializer of a setting) and the first validation step at which each initializer reaches "
+    "the loss random ends with: the papers' faster-convergence claim, measured."
 )
 LEGEND = (
     "↓ lower is better; blank = not measured; dim full = no factorization; step0 = right after "
@@ -60,7 +66,12 @@ def safe_name(name: str) -> str:
 
 
 def _markdown(
-    root: Path, rows: Sequence[Row], jobs: Sequence[Job], csvs: dict[str, str], pngs: list[str]
+    root: Path,
+    rows: Sequence[Row],
+    jobs: Sequence[Job],
+    csvs: dict[str, str],
+    pngs: list[str],
+    converged: Sequence[Convergence],
 ) -> str:
     logged = sum(j.pretrain_logs is not None for j in jobs)
     lines = [
@@ -70,6 +81,10 @@ def _markdown(
         f"{logged} jobs with continued pre-training logs.",
         "",
         tables_markdown(rows),
+    ]
+    if table := convergence_table(converged):
+        lines += ["## Convergence in continued pre-training", "", CONVERGENCE, "", table, ""]
+    lines += [
         "## Per-language scores",
         "",
         *(f"- [{f}]({f}): {metric} per language" for f, metric in csvs.items()),
@@ -102,18 +117,24 @@ def _write_csvs(rows: Sequence[Row], tmp: Path) -> dict[str, str]:
     return written
 
 
-def _write_plots(rows: Sequence[Row], jobs: Sequence[Job], tmp: Path) -> list[str]:
+def _write_plots(
+    rows: Sequence[Row], jobs: Sequence[Job], converged: Sequence[Convergence], tmp: Path
+) -> list[str]:
     written = [plot_sweep_loss_curves(jobs, tmp / "loss_curves.png")]
+    written.append(plot_convergence(converged, tmp / "convergence.png"))
     for metric in present(rows):
         written.append(plot_bars(rows, metric, tmp / f"bars_{safe_name(metric.key)}.png"))
     return [p.name for p in written if p is not None]
 
 
-def _summary(rows: Sequence[Row], jobs: Sequence[Job], csvs: dict[str, str]) -> dict:
+def _summary(
+    rows: Sequence[Row], jobs: Sequence[Job], csvs: dict[str, str], converged: Sequence[Convergence]
+) -> dict:
     return {
         "rows": [row_record(r) for r in rows],
         "jobs": [{"path": str(j.path), "pretrain_logs": j.pretrain_logs} for j in jobs],
         "per_language_metric": csvs,
+        "convergence": records(converged),
     }
 
 
@@ -125,10 +146,11 @@ def write_report(root: str | Path, out: str | Path | None = None) -> Report:
     rows, jobs = collect(root)
     base = root.parent if root.is_file() else root
     out = Path(out) if out is not None else base / REPORT_DIR
+    converged = convergence(jobs)
     with atomic_dir(out, replace=True) as tmp:
         csvs = _write_csvs(rows, tmp)
-        pngs = _write_plots(rows, jobs, tmp)
-        (tmp / "report.md").write_text(_markdown(root, rows, jobs, csvs, pngs))
-        write_json_atomic(tmp / "report.json", _summary(rows, jobs, csvs))
+        pngs = _write_plots(rows, jobs, converged, tmp)
+        (tmp / "report.md").write_text(_markdown(root, rows, jobs, csvs, pngs, converged))
+        write_json_atomic(tmp / "report.json", _summary(rows, jobs, csvs, converged))
     names = ["report.md", "report.json", *csvs, *pngs]
     return Report(out=out, table=headline_table(rows), files=[out / n for n in names], rows=rows)
