@@ -130,7 +130,11 @@ def _evaluate_and_pretrain(
         ref = assemble.source_reference(family, model, src.tokenizer)
         results.append(_row(run, "source", "step0", _metrics(run, src, ref, True), None, heads[0]))
     if Stage.evaluate in run.stages:
-        metrics = _metrics(run, src, done["model"], final == "step0")
+        twin = None
+        if run.assemble.untie and not untied_source:
+            # a head untied by copy computes the tied model's function: one step-0 evaluation
+            twin = assemble.assemble(family, done["initialize"], model, target)
+        metrics = _metrics(run, src, done["model"], final == "step0", twin)
         results.append(
             _row(run, run.initializer.name, "step0", metrics, done["initialize"], heads[1])
         )
@@ -152,9 +156,11 @@ def _evaluate_and_pretrain(
     return results
 
 
-def _metrics(run: RunConfig, src: Sources, model: Artifact, downstream: bool) -> dict:
+def _metrics(
+    run: RunConfig, src: Sources, model: Artifact, downstream: bool, twin: Artifact | None = None
+) -> dict:
     return evaluate.evaluate(
-        model, run.eval, run.langset, src.corpus, run.seed, run.trainer, downstream
+        model, run.eval, run.langset, src.corpus, run.seed, run.trainer, downstream, twin
     )
 
 

@@ -15,7 +15,9 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from hyperofa import pipeline
 from hyperofa.artifacts import load_artifact
 from hyperofa.errors import ConfigError
+from hyperofa.stages import evaluate
 from hyperofa.stages.initialize import load as load_initialization
+from hyperofa.stages.sources import resolve_sources
 from tests.bpe_tiny import ENGLISH, gemma_style
 from tests.tiny_decoder import tiny_gemma3, tiny_llama
 
@@ -118,6 +120,25 @@ def test_untie_gives_a_tied_source_a_head_of_its_own(tmp_path, gemma_dir, tiny_v
     head, embed = model.lm_head.weight, model.model.embed_tokens.weight
     assert head.data_ptr() != embed.data_ptr()
     torch.testing.assert_close(head, embed, rtol=0, atol=0)  # a copy at step 0
+
+
+def test_untied_by_copy_shares_the_tied_step0_evaluation(tmp_path, gemma_dir, tiny_vectors):
+    tied = _run(tmp_path, _overrides(gemma_dir, tiny_vectors, "initializer=ofa"))
+    extra = ("initializer=ofa", "assemble.untie=true")
+    untied = _run(tmp_path, _overrides(gemma_dir, tiny_vectors, *extra))
+    assert untied["artifacts"]["model"] != tied["artifacts"]["model"]
+    evaluations = (tmp_path / "outputs" / "cache" / "evaluate").glob("[!.]*")
+    assert len(list(evaluations)) == 2  # the source and the tied model, shared by the untied job
+    # the shared figures are the untied model's own: evaluated directly, they are equal
+    run = compose_run(_overrides(gemma_dir, tiny_vectors, *extra), tmp_path / "direct")
+    own = evaluate.step0(
+        load_artifact("assemble", Path(untied["artifacts"]["model"])), run.eval, run.langset,
+        resolve_sources(run.model, run.word_vectors, run.langset, run.assets).corpus, run.seed,
+    )  # fmt: skip
+    shared = _rows(untied)["ofa"]["metrics"]
+    assert _rows(tied)["ofa"]["metrics"]["bpb_heldout"] == shared["bpb_heldout"]
+    for name in ("bpb_heldout", "bpb_unseen_languages", "fertility_heldout", "sr_udhr_top10"):
+        assert own.counts[name] == pytest.approx(shared[name], abs=1e-9), name
 
 
 @pytest.mark.parametrize(

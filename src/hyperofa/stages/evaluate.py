@@ -85,9 +85,12 @@ def evaluate(
     seed: int,
     hw: TrainerConfig,
     downstream: bool = True,
+    twin: Artifact | None = None,
 ) -> dict[str, Any]:
-    """The step-0 metrics, and with `downstream` every composed task's, merged into one dict."""
-    metrics = read_metrics(step0(model, cfg, langset, corpus, seed))
+    """The step-0 metrics, and with `downstream` every composed task's, merged into one dict.
+    `twin`: a model computing the same function as `model` whose step-0 metrics stand for its
+    own (shared in a sweep); downstream tasks, which train, always run on `model`."""
+    metrics = read_metrics(step0(twin or model, cfg, langset, corpus, seed))
     for name, task_cfg in (cfg.downstream() if downstream else {}).items():
         found = read_metrics(task(model, name, task_cfg, seed, hw))
         metrics["per_language"].update(found.pop("per_language"))
