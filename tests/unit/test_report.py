@@ -188,6 +188,7 @@ def test_write_report_writes_tables_csvs_and_pngs_replacing_an_old_report(sweep)
         "report.md", "report.json", "loss_curves.png", "convergence.png",
         "mlm_loss_heldout_per_language.csv", "sr_udhr_per_language.csv", "ner_per_language.csv",
         "bars_mlm_loss_heldout.png", "bars_sr_udhr_top10.png", "bars_ner_f1.png",
+        "bars_coverage.png",
     ])  # fmt: skip
     for png in (sweep / "report").glob("*.png"):
         assert png.read_bytes()[:8] == PNG and png.stat().st_size > 5_000
@@ -284,3 +285,38 @@ def test_tied_and_untied_jobs_keep_their_own_rows_and_a_head_column(tmp_path):
         ("untied", 3.0),
     ]
     assert headline_table(rows).splitlines()[0].split(" | ")[4] == "head"
+
+
+def _manifest(cache: Path, stage: str, key: str, seconds: float, inputs: dict) -> Path:
+    path = cache / stage / key
+    path.mkdir(parents=True)
+    (path / "manifest.json").write_text(json.dumps({"seconds": seconds, "inputs": inputs}))
+    return path
+
+
+def test_initializers_table_has_coverage_intrinsic_cosine_and_init_time(tmp_path):
+    cache = tmp_path / "cache"
+    _manifest(cache, "hypernet", "h1", 100.0, {"rows": "r"})
+    init = _manifest(cache, "initialize", "i1", 20.5, {"hypernet": "h1", "copy": "c"})
+    own = row("hyperofa", 100, "step0", {"mlm_loss_heldout": 11.0, "intrinsic_cosine": 0.25})
+    job = write_job(tmp_path / "run", config("hyperofa", 100), [SOURCE, own])
+    result = json.loads((job / "result.json").read_text())
+    result["artifacts"] = {"initialize": str(init)}
+    (job / "result.json").write_text(json.dumps(result))
+    rows = collect(job)[0]
+    assert rows[1].metrics["init_seconds"] == 120.5  # the hypernet's training counts
+    assert rows[1].metrics["coverage"] == 60 / 90 and "coverage" not in rows[0].metrics
+    report = write_report(job)
+    text = (report.out / "report.md").read_text()
+    assert "| e5_small | hyperofa | 100 | 60 | 30 | 0.667 | 0.250 | 120.500 |" in text
+    names = {p.name for p in report.files}
+    assert {"bars_coverage.png", "bars_intrinsic_cosine.png", "bars_init_seconds.png"} <= names
+
+
+def test_init_time_is_left_out_when_the_artifacts_are_gone(tmp_path):
+    own = row("ofa", None, "step0", {"mlm_loss_heldout": 11.0})
+    job = write_job(tmp_path / "run", config("ofa", None), [SOURCE, own])
+    result = json.loads((job / "result.json").read_text())
+    result["artifacts"] = {"initialize": str(tmp_path / "cache" / "initialize" / "gone")}
+    (job / "result.json").write_text(json.dumps(result))
+    assert "init_seconds" not in collect(job)[0][1].metrics

@@ -10,12 +10,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hyperofa.artifacts import MANIFEST
 from hyperofa.errors import BadFileError, EmptyInputError, MissingPathError
 
 log = logging.getLogger(__name__)
 RESULT = "result.json"
 PRETRAIN_LOGS = Path("pretrain", "csv")  # <job>/pretrain/csv/version_*/metrics.csv
 STAGE_ORDER = ("step0", "pretrained")
+# initialize's inputs that only their initializer builds: they count in its wall time
+OWN_STAGES = {"hypernet": "hypernet", "static": "focus"}
 # the reference, the baselines, the zoo (issue order), the papers' methods, ours
 INITIALIZER_ORDER = (
     "source", "random", "mean", "normal", "manual", "fvt", "focus", "omp", "ofa", "hyperofa",
@@ -118,6 +121,42 @@ def _seed(config: dict[str, Any]) -> int | None:
     return seed if isinstance(seed, int) else None
 
 
+def _manifest(path: Path) -> dict[str, Any] | None:
+    try:
+        found = json.loads((path / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def init_seconds(artifacts: Any) -> float | None:
+    """Wall time of a job's initialization as first built (a cache hit costs its build): the
+    initialize stage plus the stages only its initializer needs (`OWN_STAGES`); None when the
+    artifacts are gone."""
+    path = artifacts.get("initialize") if isinstance(artifacts, dict) else None
+    manifest = _manifest(Path(path)) if isinstance(path, str) else None
+    if manifest is None:
+        return None
+    total, cache = float(manifest.get("seconds", 0.0)), Path(path).parent.parent
+    for name, stage in OWN_STAGES.items():
+        if key := manifest.get("inputs", {}).get(name):
+            own = _manifest(cache / stage / key) or {}
+            total += float(own.get("seconds", 0.0))
+    return total
+
+
+def initializer_metrics(result: dict[str, Any], counts: dict[str, int]) -> dict[str, float]:
+    """What an extended row adds about its initializer: `coverage` (share of the new tokens it
+    set a row for) and `init_seconds`."""
+    found = {}
+    new = counts.get("initialized", 0) + counts.get("random", 0)
+    if new:
+        found["coverage"] = counts.get("initialized", 0) / new
+    if (seconds := init_seconds(result.get("artifacts"))) is not None:
+        found["init_seconds"] = seconds
+    return found
+
+
 def _numbers(metrics: dict[str, Any]) -> dict[str, float]:
     return {
         k: float(v)
@@ -212,6 +251,8 @@ def collect(root: str | Path) -> tuple[list[Row], list[Job]]:
         jobs.append(_job(path, config))
         for i, raw in enumerate(result["rows"]):
             row = parse_row(raw, config, path, i)
+            if row.initializer != "source":
+                row.metrics.update(initializer_metrics(result, row.counts))
             if row.key not in rows:
                 rows[row.key] = row
             elif not _same(rows[row.key], row):

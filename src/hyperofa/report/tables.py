@@ -40,6 +40,13 @@ HEADLINE = (
     Metric("pos_f1", "POS F1"),
     Metric("embedded_pos_f1", "POS tur→ind F1"),
 )
+# what an initializer is besides its scores: how many new tokens it sets, how well it predicts
+# held-out source rows, what it costs
+INITIALIZER_METRICS = (
+    Metric("coverage", "coverage"),
+    Metric("intrinsic_cosine", "intrinsic cosine"),
+    Metric("init_seconds", "init time (s)", lower_is_better=True),
+)
 # which entry of a per-language {metric: value} is the task's headline, first found wins
 LANGUAGE_METRIC = ("top10", "f1", "macro_f1", "accuracy")
 COUNTS = ("copied", "initialized", "random")
@@ -47,7 +54,7 @@ AVG = "avg"
 
 
 def lower_is_better(key: str) -> bool:
-    return any(part in key for part in ("loss", "l1", "bpb", "fertility"))
+    return any(part in key for part in ("loss", "l1", "bpb", "fertility", "seconds"))
 
 
 def present(rows: Sequence[Row], metrics: Sequence[Metric] = HEADLINE) -> list[Metric]:
@@ -117,6 +124,22 @@ def headline_table(rows: Sequence[Row]) -> str:
     for row in rows:
         cells = identity_cells(row, ids) + [fmt(row.metrics.get(m.key)) for m in metrics]
         body.append(cells + ([fmt(average(row, metrics))] if with_avg else []))
+    return _markdown(header, body, len(ids))
+
+
+def initializers_table(rows: Sequence[Row]) -> str:
+    """Markdown: per extended step-0 row, the new tokens its initializer set (initialized /
+    random), `INITIALIZER_METRICS`; "" when there is none."""
+    rows = [r for r in rows if r.stage == "step0" and r.initializer != "source" and r.counts]
+    if not rows:
+        return ""
+    ids = [c for c in identity(rows) if c != "stage"]
+    metrics = present(rows, INITIALIZER_METRICS)
+    header = [*ids, "initialized", "random", *(m.header for m in metrics)]
+    body = [
+        identity_cells(r, ids) + counts_cells(r)[1:] + [fmt(r.metrics.get(m.key)) for m in metrics]
+        for r in rows
+    ]
     return _markdown(header, body, len(ids))
 
 

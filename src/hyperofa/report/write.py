@@ -13,9 +13,11 @@ from hyperofa.report.collect import Job, Row, collect
 from hyperofa.report.convergence import Convergence, convergence, convergence_table, records
 from hyperofa.report.plots import plot_bars, plot_convergence, plot_sweep_loss_curves
 from hyperofa.report.tables import (
+    INITIALIZER_METRICS,
     continuations_table,
     full_table,
     headline_table,
+    initializers_table,
     per_language_csv,
     present,
     tasks,
@@ -100,6 +102,11 @@ def _markdown(
 def tables_markdown(rows: Sequence[Row]) -> str:
     """The legend, the headline table and the table of every metric and count."""
     parts = [LEGEND, "## Headline metrics", headline_table(rows)]
+    if initializers := initializers_table(rows):
+        parts += [
+            "## Initializers: coverage of the new tokens, intrinsic cosine, time",
+            initializers,
+        ]
     parts += ["## All metrics and vocabulary counts", full_table(rows)]
     if continuations := continuations_table(rows):
         parts += ["## Greedy continuations of held-out openings", continuations]
@@ -124,6 +131,9 @@ def _write_plots(
     written.append(plot_convergence(converged, tmp / "convergence.png"))
     for metric in present(rows):
         written.append(plot_bars(rows, metric, tmp / f"bars_{safe_name(metric.key)}.png"))
+    step0 = [r for r in rows if r.stage == "step0" and r.initializer != "source"]
+    for metric in present(step0, INITIALIZER_METRICS):
+        written.append(plot_bars(step0, metric, tmp / f"bars_{safe_name(metric.key)}.png"))
     return [p.name for p in written if p is not None]
 
 
