@@ -66,7 +66,9 @@ def varying(items: Sequence[Convergence]) -> list[str]:
 
 
 def label(item: Convergence, names: Sequence[str]) -> str:
-    return " · ".join(f"{n} {getattr(item.job, n)}" for n in names) or "all jobs"
+    """A panel's title: the setting fields that vary, else the model and dim."""
+    names = names or ("model", "dim")
+    return " · ".join(f"{n} {getattr(item.job, n)}" for n in names)
 
 
 def convergence_table(items: Sequence[Convergence]) -> str:

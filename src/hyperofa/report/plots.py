@@ -133,7 +133,7 @@ def plot_convergence(items: Sequence[Convergence], out_png: Path) -> Path | None
     ]
     handles.append(Line2D([], [], color="grey", ls=":"))
     labels = [*initializers, f"{REFERENCE}'s final loss"]
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 6))
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 3))
     fig.suptitle("Convergence in continued pre-training")
     return _save(fig, out_png)
 
