@@ -123,21 +123,21 @@ def _evaluate_and_pretrain(
     results = []
     final = "pretrain" if Stage.pretrain in run.stages else "step0"
     untied_source = "initialize_output" in done
-    heads = [
-        ("untied" if u else "tied") for u in (untied_source, untied_source or run.assemble.untie)
-    ]
+    source_head = "untied" if untied_source else "tied"
+    target_head = "untied" if untied_source or run.assemble.untie else "tied"
+    init_name = run.initializer.name
     if Stage.evaluate in run.stages and run.eval.evaluate_source:
         ref = assemble.source_reference(family, model, src.tokenizer)
-        results.append(_row(run, "source", "step0", _metrics(run, src, ref, True), None, heads[0]))
+        results.append(
+            _row(run, "source", "step0", _metrics(run, src, ref, True), None, source_head)
+        )
     if Stage.evaluate in run.stages:
         twin = None
         if run.assemble.untie and not untied_source:
             # a head untied by copy computes the tied model's function: one step-0 evaluation
             twin = assemble.assemble(family, done["initialize"], model, target)
         metrics = _metrics(run, src, done["model"], final == "step0", twin)
-        results.append(
-            _row(run, run.initializer.name, "step0", metrics, done["initialize"], heads[1])
-        )
+        results.append(_row(run, init_name, "step0", metrics, done["initialize"], target_head))
     if Stage.pretrain in run.stages:
         texts = pretrain.pretrain_texts(run.pretrain, run.langset, src.corpus)
         # an extended tokenizer keeps the source ids first; one given by path need not
@@ -150,9 +150,8 @@ def _evaluate_and_pretrain(
         if Stage.evaluate in run.stages:
             metrics = _metrics(run, src, art, True)
             metrics.update({f"cpt_{k}": v for k, v in art.counts.items()})
-            results.append(
-                _row(run, run.initializer.name, "pretrained", metrics, done["initialize"], heads[1])
-            )
+            init = done["initialize"]
+            results.append(_row(run, init_name, "pretrained", metrics, init, target_head))
     return results
 
 

@@ -137,7 +137,10 @@ def fit_stack(
             tokens = np.flatnonzero(have & used == used)
             maps[used] = ridge_map(fit, used, tokens, targets[tokens], ridge)
             counts[used] = len(tokens)
-            centers[used], stretch[used] = spread(fit, used, tokens, targets[tokens], maps[used])
-            if not calibrate:
-                stretch[used] = 1.0
+            if calibrate:  # a second pass over the features: only when it is used
+                centers[used], stretch[used] = spread(
+                    fit, used, tokens, targets[tokens], maps[used]
+                )
+            else:
+                centers[used], stretch[used] = np.zeros(targets.shape[1]), 1.0
     return Stack(fit.names, maps, counts, routes, centers, stretch)

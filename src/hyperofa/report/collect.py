@@ -145,14 +145,14 @@ def init_seconds(artifacts: Any) -> float | None:
     return total
 
 
-def initializer_metrics(result: dict[str, Any], counts: dict[str, int]) -> dict[str, float]:
+def initializer_metrics(counts: dict[str, int], seconds: float | None) -> dict[str, float]:
     """What an extended row adds about its initializer: `coverage` (share of the new tokens it
-    set a row for) and `init_seconds`."""
+    set a row for) and `init_seconds` (`init_seconds` of its job)."""
     found = {}
     new = counts.get("initialized", 0) + counts.get("random", 0)
     if new:
         found["coverage"] = counts.get("initialized", 0) / new
-    if (seconds := init_seconds(result.get("artifacts"))) is not None:
+    if seconds is not None:
         found["init_seconds"] = seconds
     return found
 
@@ -249,10 +249,11 @@ def collect(root: str | Path) -> tuple[list[Row], list[Job]]:
         result = load_result(path)
         config = result.get("config", {})
         jobs.append(_job(path, config))
+        seconds = init_seconds(result.get("artifacts"))  # the job's manifests, read once
         for i, raw in enumerate(result["rows"]):
             row = parse_row(raw, config, path, i)
             if row.initializer != "source":
-                row.metrics.update(initializer_metrics(result, row.counts))
+                row.metrics.update(initializer_metrics(row.counts, seconds))
             if row.key not in rows:
                 rows[row.key] = row
             elif not _same(rows[row.key], row):
