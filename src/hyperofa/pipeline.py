@@ -19,7 +19,7 @@ from hyperofa.config.enums import Stage
 from hyperofa.config.schema import RunConfig
 from hyperofa.init.registry import build_initializer, needs_hypernet, static_vectors_config
 from hyperofa.models import ModelFamily, family_of
-from hyperofa.preflight import preflight
+from hyperofa.preflight import preflight, uses_probe
 from hyperofa.stages import assemble, evaluate, focus, hypernet, initialize, pretrain
 from hyperofa.stages.common import Keyed, read_metrics
 from hyperofa.stages.copy import copy
@@ -53,12 +53,14 @@ def run(run: RunConfig) -> dict[str, Any]:
     if not run.runs(Stage.initialize):
         return _finish(run, [], done)
     parts = _init_parts(run, src, target, rows, primitives, done)
+    if uses_probe(run):
+        parts = replace(parts, probe=_text_probe(run, src, family, model, target))
     done["initialize"] = _initialize(run, parts)
     if (head := family.output_embeddings(model.value)) is not None:
         # an untied head is a space of its own: the same initializer (and hypernet) on its rows
         rows, primitives = _source_rows(run, src, head, done, OUTPUT)
         done["initialize_output"] = _initialize(
-            run, replace(parts, rows=rows, primitives=primitives)
+            run, replace(parts, rows=rows, primitives=primitives, probe=None)
         )
     if not run.runs(Stage.assemble):
         return _finish(run, [], done)
@@ -98,6 +100,15 @@ def _init_parts(
         done["focus"] = focus.static_vectors(static, target, texts)
         parts = replace(parts, static=done["focus"])
     return parts
+
+
+def _text_probe(run: RunConfig, src: Sources, family: ModelFamily, model: Keyed, target: Keyed):
+    """The training-text probe of the initializer's candidates: the pre-training text's train
+    side (the langset's UDHR train articles or `pretrain.train_path`)."""
+    train = pretrain.pretrain_texts(run.pretrain, run.langset, src.corpus)
+    texts = Keyed(train.value[0], train.key)
+    size = run.initializer.probe_texts
+    return initialize.text_probe(family, model, target, texts, size, run.seed, run.eval)
 
 
 def _initialize(run: RunConfig, parts: initialize.InitParts) -> Artifact:

@@ -7,10 +7,12 @@ from __future__ import annotations
 from hyperofa.config.enums import (
     CAUSAL_ONLY_TASKS,
     MASKED_ONLY_TASKS,
+    Calibration,
     Stage,
     StepZeroTask,
     TrainOnly,
 )
+from hyperofa.config.initializers import StackedConfig
 from hyperofa.config.schema import RunConfig
 from hyperofa.errors import ConfigError, IncompatibleInputsError, require_path
 from hyperofa.evaluate.tasks import check_tasks
@@ -54,6 +56,12 @@ def _check_hypernet(run: RunConfig, vector_dim: int) -> None:
         )
 
 
+def uses_probe(run: RunConfig) -> bool:
+    """The initializer chooses among its candidates by their loss on training text."""
+    cfg = run.initializer
+    return isinstance(cfg, StackedConfig) and cfg.calibrate == Calibration.text
+
+
 def preflight(run: RunConfig) -> ModelShape:
     """Raise the first named error a run would hit; return the model's shape."""
     if run.tokenizer.path is not None:
@@ -77,6 +85,13 @@ def preflight(run: RunConfig) -> ModelShape:
         )
     if needs_hypernet(run.initializer):
         _check_hypernet(run, user_dim if user_dim is not None else run.word_vectors.graph.dim)
+    if uses_probe(run) and not shape.tied:
+        raise ConfigError(
+            "initializer.calibrate",
+            "text",
+            "spread or none: the model's head is untied, and the training-text probe scores "
+            "the rows of a tied head only",
+        )
     if run.assemble.untie and not shape.causal:
         raise ConfigError("assemble.untie", True, "false: a masked LM's head is tied")
     if Stage.evaluate in run.stages:

@@ -15,7 +15,10 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from hyperofa import pipeline
 from hyperofa.artifacts import load_artifact
 from hyperofa.errors import ConfigError
+from hyperofa.init.provenance import Provenance
+from hyperofa.models import CAUSAL_DECODER
 from hyperofa.stages import evaluate
+from hyperofa.stages.common import read_metrics
 from hyperofa.stages.initialize import load as load_initialization
 from hyperofa.stages.sources import resolve_sources
 from tests.bpe_tiny import ENGLISH, gemma_style
@@ -147,6 +150,31 @@ def test_untied_by_copy_shares_the_tied_step0_evaluation(tmp_path, gemma_dir, ti
 def test_a_masked_lm_refuses_decoder_settings_before_any_work(tmp_path, tiny_overrides, extra, key):
     with pytest.raises(ConfigError, match=key):
         _run(tmp_path, [*tiny_overrides, extra])
+    assert not (tmp_path / "outputs" / "cache").exists()
+
+
+def test_stacked_scales_its_rows_on_training_text(tmp_path, gemma_dir, tiny_vectors):
+    """calibrate=text on a tied decoder: the candidates' bits per byte on training text are
+    recorded, the chosen one is the lowest and the new rows have that mean norm."""
+    stacked = ("initializer=stacked", "initializer.folds=2", "initializer.probe_texts=6")
+    result = _run(tmp_path, _overrides(gemma_dir, tiny_vectors, *stacked, "stages=[initialize]"))
+    art = load_artifact("initialize", Path(result["artifacts"]["initialize"]))
+    m, init = read_metrics(art), load_initialization(art)
+    losses = {float(k.rsplit("_", 1)[1]): v for k, v in m.items() if "calibration_loss" in k}
+    assert sorted(losses) == [0.25, 0.5, 0.75, 1.0, 1.25]
+    assert m["calibration_norm"] == min(losses, key=losses.get) and len(set(losses.values())) > 1
+    new, copied = init.provenance == Provenance.INITIALIZED, init.copied_from >= 0
+    assert new.sum() == art.counts["initialized"] > 0 and art.counts["random"] == 0
+    ratio = np.linalg.norm(init.rows[new], axis=1).mean()
+    source = CAUSAL_DECODER.source_embeddings(AutoModelForCausalLM.from_pretrained(gemma_dir))
+    assert ratio / np.linalg.norm(source, axis=1).mean() == pytest.approx(m["calibration_norm"])
+    assert np.linalg.norm(init.rows[copied], axis=1).mean() > 0
+
+
+def test_text_calibration_refuses_an_untied_head_before_any_work(tmp_path, llama_dir, tiny_vectors):
+    overrides = _overrides(llama_dir, tiny_vectors, "initializer=stacked")
+    with pytest.raises(ConfigError, match="initializer.calibrate"):
+        _run(tmp_path, overrides)
     assert not (tmp_path / "outputs" / "cache").exists()
 
 

@@ -76,6 +76,7 @@ def test_stacked_leaves_no_new_token_random(tmp_path, tiny_overrides, dim):
     metrics = read_metrics(art)
     assert metrics["intrinsic_coverage"] == 1.0 and -1 <= metrics["intrinsic_cosine"] <= 1
     assert init.rows.shape[1] == (8 if dim.endswith("8") else 32)
+    assert metrics["calibration_norm"] in (0.25, 0.5, 0.75, 1.0, 1.25)  # chosen on training text
 
 
 def _new_target_tokens(source_size: int, n: int) -> list[str]:

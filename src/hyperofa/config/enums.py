@@ -75,6 +75,14 @@ class Initializer(StrEnum):
     stacked = "stacked"  # ours: a ridge stack of ofa, fvt and a script prior, fit on source tokens
 
 
+class Calibration(StrEnum):
+    """How `stacked` sets the length of its rows (a ridge map's predictions are shrunk)."""
+
+    none = "none"  # the ridge predictions as they are
+    spread = "spread"  # stretched about the fit rows' mean to their spread (measured on the fit)
+    text = "text"  # scaled to the norm, of `text_norms`, with the lowest loss on training text
+
+
 class AnchorSpace(StrEnum):
     """Where `omp` compares a new token with the shared (anchor) tokens."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from hyperofa.config.enums import AnchorSpace, Initializer, WordWeighting
+from hyperofa.config.enums import AnchorSpace, Calibration, Initializer, WordWeighting
 from hyperofa.config.rules import Rule, non_negative, positive, require, ruled
 
 
@@ -21,6 +21,9 @@ def override_sources(value: Any) -> list[str] | None:
     if isinstance(value, list | tuple) and value and all(isinstance(v, str) and v for v in value):
         return list(value)
     return None
+
+
+_POSITIVE_LIST = Rule(lambda v: len(v) > 0 and min(v) > 0, "a non-empty list of values > 0")
 
 
 @dataclass
@@ -154,7 +157,11 @@ class StackedConfig(InitializerConfig):
     fit_tokens: int = positive(40_000)  # source tokens the maps are fitted on (a seeded sample)
     folds: int = ruled(10, Rule(lambda v: v >= 2, ">= 2"))  # cross-fitting folds
     ridge: float = positive(0.1)  # relative to the mean diagonal of each Gram matrix
-    calibrate: bool = True  # stretch each map's predictions to the spread of its fit rows
+    calibrate: Calibration = Calibration.text  # how the rows' length is set (`Calibration`)
+    # `text`: mean norm of the new rows as a multiple of the source rows', candidates scored by
+    # the source model's loss on `probe_texts` texts of the training text (the CPT / FOCUS text)
+    text_norms: list[float] = ruled([0.25, 0.5, 0.75, 1.0, 1.25], _POSITIVE_LIST)
+    probe_texts: int = positive(128)
 
 
 @dataclass

@@ -10,6 +10,7 @@ their rows (`fill`). Initializers are pure: arrays in, rows out, no files, no tr
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -36,7 +37,9 @@ class InitInputs:
     source_rows: float32 (V_s, k); copy: target→source map; *_words: token→word CSR maps (with
     multiplicities) of each tokenizer; word_vectors: the word-vector table (N, d). What only some
     methods read: the two transformers tokenizers (`fvt`, `manual`, `stacked`) and FOCUS's static
-    token embeddings of the target vocabulary (`focus`, `omp` with space=static).
+    token embeddings of the target vocabulary (`focus`, `omp` with space=static); `probe(ids,
+    rows)`: the source model's loss on training text with `rows` for every new token `ids`
+    (`stacked` with calibrate=text; `evaluate.probe`).
     """
 
     source_rows: np.ndarray
@@ -48,6 +51,7 @@ class InitInputs:
     source_tokenizer: Any = None
     target_tokenizer: Any = None
     static_vectors: StaticVectors | None = None
+    probe: Callable[[np.ndarray, np.ndarray], float] | None = None
 
     @property
     def num_target(self) -> int:

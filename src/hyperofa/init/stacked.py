@@ -13,9 +13,15 @@ Fit: source tokens give free supervision. Each fit token's experts are computed 
 — K-fold cross-fitting: the tokens of one fold are left out of the source vocabulary (OFA's
 candidates, the pieces FVT may split into, the script means) while their experts are computed —
 and one ridge map per coverage pattern takes the concatenated experts to the true row
-(`init.stacking`), its predictions stretched to the spread of true rows (calibration, computed on
-the fit set). The fit set is a seeded sample of source tokens, half with matched words where
+(`init.stacking`). The fit set is a seeded sample of source tokens, half with matched words where
 there are enough. Everything is closed form and deterministic for a seed; nothing is trained.
+
+Calibration: a ridge map's predictions are shrunk toward the mean row, and a row's length is what
+a model reads as its loudness (input) and its logit scale (tied head). `text` scales the new rows
+about the origin to a mean norm of ρ × the source rows' for each ρ of `text_norms` and keeps the
+ρ whose model has the lowest loss on a sample of the training text (`InitInputs.probe`: never an
+evaluation text); `spread` stretches each map's predictions about its fit rows' mean to their
+spread, measured on the fit set; `none` keeps them.
 
 Held-out view (intrinsic scores): the held-out source tokens are removed from the source
 vocabulary for everything — the fit sample, every fold's experts, and their own experts — so the
@@ -30,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hyperofa.config.enums import Calibration
 from hyperofa.config.initializers import OFAConfig, StackedConfig
 from hyperofa.errors import IncompatibleInputsError
 from hyperofa.init.base import InitInputs
@@ -172,6 +179,7 @@ class StackedInitializer:
         self.cfg = cfg
         ofa = OFAConfig(top_k=cfg.ofa_top_k, temperature=cfg.ofa_temperature, use_gpu=cfg.use_gpu)
         self.ofa = OFAInitializer(ofa)
+        self.calibration: dict[str, float] = {}  # calibrate=text: the losses and the chosen ρ
 
     def covers(self, inputs: InitInputs) -> np.ndarray:
         """Every new token: the `mean` expert predicts any token."""
@@ -180,7 +188,35 @@ class StackedInitializer:
     def fill(self, inputs: InitInputs, token_ids: np.ndarray) -> np.ndarray:
         target = _tokenizer(inputs.target_tokenizer, "target_tokenizer")
         queries = Queries(token_ids, surface_forms(target, token_ids), inputs.target_words)
-        return self.predict(inputs, queries, np.zeros(0, dtype=np.int64), self.ofa)
+        rows = self.predict(inputs, queries, np.zeros(0, dtype=np.int64), self.ofa)
+        if self.cfg.calibrate == Calibration.text:
+            rows = self.scale_on_text(inputs, token_ids, rows)
+        return rows
+
+    def scale_on_text(self, inputs: InitInputs, token_ids: np.ndarray, rows: np.ndarray):
+        """`rows` scaled about the origin to the mean norm ρ × the source rows', ρ in
+        `text_norms` with the lowest `inputs.probe` loss (the first of equals)."""
+        if inputs.probe is None:
+            raise IncompatibleInputsError(
+                "initializer `stacked` with calibrate=text needs InitInputs.probe (the source "
+                "model's loss on training text)"
+            )
+        source = np.linalg.norm(inputs.source_rows, axis=1).mean()
+        new = max(float(np.linalg.norm(rows, axis=1).mean()), np.finfo(np.float32).tiny)
+        losses = {}
+        for ratio in self.cfg.text_norms:
+            losses[ratio] = inputs.probe(token_ids, rows * np.float32(ratio * source / new))
+            log.info("stacked: new rows at %.2f× the source norm: training-text loss %.4f",
+                     ratio, losses[ratio])  # fmt: skip
+        best = min(losses, key=losses.__getitem__)
+        self.calibration = {
+            "calibration_norm": best,
+            "calibration_scale": float(best * source / new),
+            **{f"calibration_loss_{ratio:g}": loss for ratio, loss in losses.items()},
+        }
+        log.info("stacked: calibrated to %.2f× the source norm (rows ×%.3f)", best,
+                 self.calibration["calibration_scale"])  # fmt: skip
+        return rows * np.float32(self.calibration["calibration_scale"])
 
     def heldout(self, inputs: InitInputs, source_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Held-out source tokens, the method run on the source vocabulary without them (OFA on
@@ -222,7 +258,8 @@ class StackedInitializer:
         fit_ids = fit_sample(inputs, source, hidden, self.cfg.fit_tokens, inputs.seed)
         fit = cross_fitted(inputs, source, fit_ids, hidden, self.cfg.folds, ofa)
         targets = inputs.source_rows[fit_ids]
-        stack = fit_stack(fit, targets, wanted, self.cfg.ridge, self.cfg.calibrate)
+        spread = self.cfg.calibrate == Calibration.spread
+        stack = fit_stack(fit, targets, wanted, self.cfg.ridge, spread)
         log.info(
             "stacked: fitted on %s source tokens (%s with matched words, %d folds): %s",
             f"{len(fit_ids):,}", f"{int(fit.present[0].sum()):,}", self.cfg.folds,

@@ -12,12 +12,16 @@ import numpy as np
 from safetensors.numpy import load_file, save_file
 
 from hyperofa.artifacts import Artifact, cached_stage, write_json_atomic
+from hyperofa.config.evaluate import EvalConfig
 from hyperofa.config.initializers import HyperOFAConfig, InitializerConfig, OFAConfig
+from hyperofa.corpus.streams import text_batches
 from hyperofa.evaluate.intrinsic import heldout_source_tokens, intrinsic_comparison, intrinsic_of
+from hyperofa.evaluate.probe import TextProbe, sample_texts
 from hyperofa.hypernet.train import TrainResult, predict
 from hyperofa.init.base import Initializer, InitInputs
 from hyperofa.init.base import initialize as fill_rows
 from hyperofa.init.manual import ManualInitializer
+from hyperofa.models import ModelFamily
 from hyperofa.paths import cache_root
 from hyperofa.stages import copy as copy_stage
 from hyperofa.stages import focus as focus_stage
@@ -41,6 +45,7 @@ class InitParts:
     source_tokenizer: Any = None  # `fvt`, `stacked`, overrides (their keys are in `copy`'s)
     target_tokenizer: Any = None
     static: Artifact | None = None  # FOCUS's static token embeddings (stage `focus`)
+    probe: Keyed[TextProbe] | None = None  # the training-text probe (`stacked`, calibrate=text)
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,27 @@ def init_inputs(parts: InitParts, seed: int) -> InitInputs:
         target_tokenizer=parts.target_tokenizer,
         static_vectors=focus_stage.load(parts.static) if parts.static is not None else None,
     )
+
+
+def text_probe(
+    family: ModelFamily,
+    model: Keyed,
+    target: Keyed,
+    train: Keyed,
+    size: int,
+    seed: int,
+    batches: EvalConfig,
+) -> Keyed[TextProbe]:
+    """The probe of `size` training texts (a seeded sample of the first `size` of each language
+    in `train`, any layout `corpus.streams` reads), on the source model under the target
+    tokenizer, batched as the evaluation's (`max_length`, `batch_size` of `batches`)."""
+    texts = sample_texts(text_batches(train.value, cap=size), size, seed)
+    log.info("initialize: the training-text probe holds %d texts", len(texts))
+    probe = TextProbe(
+        family, model.value, target.value, texts, seed, batches.max_length, batches.batch_size
+    )
+    key = f"{train.key}:{model.key}:{target.key}:{size}:{batches.max_length}"
+    return Keyed(probe, key)
 
 
 def check_overrides(cfg: InitializerConfig, parts: InitParts) -> None:
@@ -123,6 +149,8 @@ def initialize(
 
     def build(tmp: Path) -> dict:
         inputs = init_inputs(parts, seed)
+        if parts.probe is not None:
+            inputs.probe = parts.probe.value.bind(inputs.copy, inputs.source_rows, parts.primitives)
         result = fill_rows(initializer, inputs)
         tensors = {"embeddings": result.rows}
         if parts.primitives is not None:
@@ -132,6 +160,7 @@ def initialize(
         np.save(tmp / "copied_from.npy", inputs.copy.source_id)
         trained = hypernet[1] if hypernet is not None else None
         metrics = intrinsic_metrics(cfg, initializer, inputs, trained)
+        metrics.update(getattr(initializer, "calibration", {}))
         write_json_atomic(tmp / "metrics.json", metrics)
         return result.counts()
 
@@ -145,6 +174,7 @@ def initialize(
         "copy": parts.copy.key,
         **({"hypernet": hypernet[0].key} if hypernet is not None else {}),
         **({"static": parts.static.key} if parts.static is not None else {}),
+        **({"probe": parts.probe.key} if parts.probe is not None else {}),
     }
     return cached_stage(cache_root(), "initialize", config, inputs, build)
 

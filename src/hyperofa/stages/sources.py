@@ -32,6 +32,7 @@ class ModelShape:
     layers: int
     positions: int  # the longest input its position embeddings allow
     causal: bool = False  # a causal LM (*ForCausalLM), else a masked LM
+    tied: bool = True  # the output head is the input embedding matrix
 
     @classmethod
     def of(cls, model_dir: Path) -> ModelShape:
@@ -45,6 +46,7 @@ class ModelShape:
                 cfg.num_hidden_layers,
                 max_sequence_length(cfg),
                 causal or cfg.model_type == CAUSAL_MODEL_TYPE,
+                bool(getattr(cfg, "tie_word_embeddings", True)),
             )
         except (ValueError, KeyError, TypeError, AttributeError, OSError) as err:
             raise BadFileError(

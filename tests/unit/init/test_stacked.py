@@ -6,6 +6,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from hyperofa.config.enums import Calibration
 from hyperofa.config.initializers import OFAConfig, StackedConfig
 from hyperofa.config.rules import check_tree
 from hyperofa.errors import ConfigError, IncompatibleInputsError
@@ -21,7 +22,8 @@ SOURCE = ["▁haus", "▁ha", "us", "boot", "▁boot", "▁", "h", "a", "u", "s"
 SOURCE += ["▁дом", "ом", "д", "о", "м", "▁42", "4", "2"]
 # a word start, a continuation, Cyrillic, a script the source lacks (Cherokee), a lone byte
 NEW = ["▁hausboot", "sboot", "▁домом", "ᏣᎳᎩ", "<0xE3>"]
-CFG = StackedConfig(use_gpu=False, folds=3, ofa_top_k=3)
+CFG = StackedConfig(use_gpu=False, folds=3, ofa_top_k=3, calibrate=Calibration.none)
+TEXT = dataclasses.replace(CFG, calibrate=Calibration.text, text_norms=[0.5, 1.0, 1.5])
 
 
 def _inputs(seed: int = 0):
@@ -91,8 +93,50 @@ def test_deterministic_for_a_seed():
     assert not np.allclose(other[new], first[new])  # another seed: other folds
 
 
+def _norm_probe(inp, best: float, calls: list):
+    """A probe whose loss is how far the new rows' mean norm is from `best` × the source's."""
+    source = np.linalg.norm(inp.source_rows, axis=1).mean()
+
+    def probe(ids, rows):
+        calls.append((ids, rows))
+        return abs(np.linalg.norm(rows, axis=1).mean() / source - best)
+
+    return probe
+
+
+@pytest.mark.parametrize("best", [0.5, 1.5])
+def test_text_calibration_keeps_the_norm_with_the_lowest_probe_loss(best):
+    inp, calls = _inputs(), []
+    inp.probe = _norm_probe(inp, best, calls)
+    method = StackedInitializer(TEXT)
+    res = initialize(method, inp)
+    new = _new_ids(inp)
+    plain = initialize(StackedInitializer(CFG), _inputs()).rows[new]
+    source = np.linalg.norm(inp.source_rows, axis=1).mean()
+    assert np.linalg.norm(res.rows[new], axis=1).mean() == pytest.approx(best * source, rel=1e-5)
+    scale = method.calibration["calibration_scale"]
+    np.testing.assert_allclose(res.rows[new], scale * plain, rtol=1e-5)  # about the origin
+    assert method.calibration["calibration_norm"] == best and len(calls) == 3
+    assert all(np.array_equal(np.sort(ids), np.sort(new)) for ids, _ in calls)
+    assert method.calibration["calibration_loss_1"] == pytest.approx(abs(1 - best), abs=1e-5)
+
+
+def test_text_calibration_without_a_probe_is_a_named_error():
+    with pytest.raises(IncompatibleInputsError, match="calibrate=text needs InitInputs.probe"):
+        StackedInitializer(TEXT).fill(_inputs(), _new_ids(_inputs()))
+
+
 @pytest.mark.parametrize(
-    "field, value", [("folds", 1), ("ridge", 0.0), ("fit_tokens", 0), ("ofa_top_k", 0)]
+    "field, value",
+    [
+        ("folds", 1),
+        ("ridge", 0.0),
+        ("fit_tokens", 0),
+        ("ofa_top_k", 0),
+        ("text_norms", []),
+        ("text_norms", [1.0, 0.0]),
+        ("probe_texts", 0),
+    ],
 )
 def test_config_errors_name_the_key(field, value):
     with pytest.raises(ConfigError, match=f"initializer.{field}"):
