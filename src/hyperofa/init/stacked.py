@@ -216,6 +216,11 @@ class StackedInitializer:
         }
         log.info("stacked: calibrated to %.2f× the source norm (rows ×%.3f)", best,
                  self.calibration["calibration_scale"])  # fmt: skip
+        if len(losses) > 1 and best in (min(losses), max(losses)):
+            log.warning(
+                "stacked: the best norm, %.2f×, is an end of initializer.text_norms %s: the "
+                "training text may prefer a norm beyond it", best, list(losses),
+            )  # fmt: skip
         return rows * np.float32(self.calibration["calibration_scale"])
 
     def heldout(self, inputs: InitInputs, source_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

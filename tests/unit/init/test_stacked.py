@@ -23,7 +23,7 @@ SOURCE += ["▁дом", "ом", "д", "о", "м", "▁42", "4", "2"]
 # a word start, a continuation, Cyrillic, a script the source lacks (Cherokee), a lone byte
 NEW = ["▁hausboot", "sboot", "▁домом", "ᏣᎳᎩ", "<0xE3>"]
 CFG = StackedConfig(use_gpu=False, folds=3, ofa_top_k=3, calibrate=Calibration.none)
-TEXT = dataclasses.replace(CFG, calibrate=Calibration.text, text_norms=[0.5, 1.0, 1.5])
+TEXT = dataclasses.replace(CFG, calibrate=Calibration.text, text_norms=[0.5, 1.0, 1.5, 2.0])
 
 
 def _inputs(seed: int = 0):
@@ -104,8 +104,8 @@ def _norm_probe(inp, best: float, calls: list):
     return probe
 
 
-@pytest.mark.parametrize("best", [0.5, 1.5])
-def test_text_calibration_keeps_the_norm_with_the_lowest_probe_loss(best):
+@pytest.mark.parametrize("best", [1.0, 2.0])
+def test_text_calibration_keeps_the_norm_with_the_lowest_probe_loss(best, caplog):
     inp, calls = _inputs(), []
     inp.probe = _norm_probe(inp, best, calls)
     method = StackedInitializer(TEXT)
@@ -116,9 +116,10 @@ def test_text_calibration_keeps_the_norm_with_the_lowest_probe_loss(best):
     assert np.linalg.norm(res.rows[new], axis=1).mean() == pytest.approx(best * source, rel=1e-5)
     scale = method.calibration["calibration_scale"]
     np.testing.assert_allclose(res.rows[new], scale * plain, rtol=1e-5)  # about the origin
-    assert method.calibration["calibration_norm"] == best and len(calls) == 3
+    assert method.calibration["calibration_norm"] == best and len(calls) == 4
     assert all(np.array_equal(np.sort(ids), np.sort(new)) for ids, _ in calls)
     assert method.calibration["calibration_loss_1"] == pytest.approx(abs(1 - best), abs=1e-5)
+    assert ("an end of initializer.text_norms" in caplog.text) == (best == 2.0)
 
 
 def test_text_calibration_without_a_probe_is_a_named_error():
