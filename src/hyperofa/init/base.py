@@ -38,7 +38,7 @@ class InitInputs:
     multiplicities) of each tokenizer; word_vectors: the word-vector table (N, d). What only some
     methods read: the two transformers tokenizers (`fvt`, `manual`, `stacked`) and FOCUS's static
     token embeddings of the target vocabulary (`focus`, `omp` with space=static); `probe(ids,
-    rows)`: the source model's loss on training text with `rows` for every new token `ids`
+    rows)`: the source model's loss on training text with `rows` for the new tokens `ids`
     (`stacked` with calibrate=text; `evaluate.probe`).
     """
 
