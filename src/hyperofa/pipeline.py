@@ -17,9 +17,14 @@ import numpy as np
 from hyperofa.artifacts import Artifact, write_json_atomic
 from hyperofa.config.enums import Stage
 from hyperofa.config.schema import RunConfig
-from hyperofa.init.registry import build_initializer, needs_hypernet, static_vectors_config
+from hyperofa.init.registry import (
+    build_initializer,
+    needs_hypernet,
+    probe_size,
+    static_vectors_config,
+)
 from hyperofa.models import ModelFamily, family_of
-from hyperofa.preflight import preflight, uses_probe
+from hyperofa.preflight import preflight
 from hyperofa.stages import assemble, evaluate, focus, hypernet, initialize, pretrain
 from hyperofa.stages.common import Keyed, read_metrics
 from hyperofa.stages.copy import copy
@@ -53,8 +58,8 @@ def run(run: RunConfig) -> dict[str, Any]:
     if not run.runs(Stage.initialize):
         return _finish(run, [], done)
     parts = _init_parts(run, src, target, rows, primitives, done)
-    if uses_probe(run):
-        parts = replace(parts, probe=_text_probe(run, src, family, model, target))
+    if (size := probe_size(run.initializer)) is not None:
+        parts = replace(parts, probe=_text_probe(run, src, family, model, target, size))
     done["initialize"] = _initialize(run, parts)
     if (head := family.output_embeddings(model.value)) is not None:
         # an untied head is a space of its own: the same initializer (and hypernet) on its rows
@@ -102,12 +107,13 @@ def _init_parts(
     return parts
 
 
-def _text_probe(run: RunConfig, src: Sources, family: ModelFamily, model: Keyed, target: Keyed):
-    """The training-text probe of the initializer's candidates: the pre-training text's train
-    side (the langset's UDHR train articles or `pretrain.train_path`)."""
+def _text_probe(
+    run: RunConfig, src: Sources, family: ModelFamily, model: Keyed, target: Keyed, size: int
+):
+    """The training-text probe of the initializer's candidates, `size` texts of the pre-training
+    text's train side (the langset's UDHR train articles or `pretrain.train_path`)."""
     train = pretrain.pretrain_texts(run.pretrain, run.langset, src.corpus)
     texts = Keyed(train.value[0], train.key)
-    size = run.initializer.probe_texts
     return initialize.text_probe(family, model, target, texts, size, run.seed, run.eval)
 
 

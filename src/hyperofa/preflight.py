@@ -7,17 +7,15 @@ from __future__ import annotations
 from hyperofa.config.enums import (
     CAUSAL_ONLY_TASKS,
     MASKED_ONLY_TASKS,
-    Calibration,
     Stage,
     StepZeroTask,
     TrainOnly,
 )
-from hyperofa.config.initializers import StackedConfig
 from hyperofa.config.schema import RunConfig
 from hyperofa.errors import ConfigError, IncompatibleInputsError, require_path
 from hyperofa.evaluate.tasks import check_tasks
 from hyperofa.factorize import check_dim
-from hyperofa.init.registry import needs_hypernet
+from hyperofa.init.registry import needs_hypernet, probe_size
 from hyperofa.stages.sources import ModelShape, check_paths, model_shape
 
 
@@ -56,12 +54,6 @@ def _check_hypernet(run: RunConfig, vector_dim: int) -> None:
         )
 
 
-def uses_probe(run: RunConfig) -> bool:
-    """The initializer chooses among its candidates by their loss on training text."""
-    cfg = run.initializer
-    return isinstance(cfg, StackedConfig) and cfg.calibrate == Calibration.text
-
-
 def preflight(run: RunConfig) -> ModelShape:
     """Raise the first named error a run would hit; return the model's shape."""
     if run.tokenizer.path is not None:
@@ -85,7 +77,7 @@ def preflight(run: RunConfig) -> ModelShape:
         )
     if needs_hypernet(run.initializer):
         _check_hypernet(run, user_dim if user_dim is not None else run.word_vectors.graph.dim)
-    if uses_probe(run) and not shape.tied:
+    if probe_size(run.initializer) is not None and not shape.tied:
         raise ConfigError(
             "initializer.calibrate",
             "text",

@@ -6,12 +6,13 @@ from collections.abc import Callable
 
 from torch import nn
 
-from hyperofa.config.enums import AnchorSpace
+from hyperofa.config.enums import AnchorSpace, Calibration
 from hyperofa.config.enums import Initializer as Name
 from hyperofa.config.initializers import (
     FocusConfig,
     InitializerConfig,
     OMPConfig,
+    StackedConfig,
     StaticVectorsConfig,
 )
 from hyperofa.errors import IncompatibleInputsError
@@ -51,6 +52,14 @@ def static_vectors_config(cfg: InitializerConfig) -> StaticVectorsConfig | None:
         return cfg.static
     if isinstance(cfg, OMPConfig) and cfg.space == AnchorSpace.static:
         return cfg.static
+    return None
+
+
+def probe_size(cfg: InitializerConfig) -> int | None:
+    """How many training texts the method's probe scores its candidates on (`stacked` with
+    calibrate=text: `InitInputs.probe`), else None."""
+    if isinstance(cfg, StackedConfig) and cfg.calibrate == Calibration.text:
+        return cfg.probe_texts
     return None
 
 
