@@ -128,7 +128,7 @@ def _initialize(run: RunConfig, parts: initialize.InitParts) -> Artifact:
             Keyed(words, parts.source_match.key), parts.vectors,
         )  # fmt: skip
         trained = (art, hypernet.load(art, run.hypernet, parts.vectors.value))
-    initializer = build_initializer(run.initializer, trained[1].model if trained else None)
+    initializer = build_initializer(run.initializer, trained[1] if trained else None)
     return initialize.initialize(run.initializer, initializer, run.seed, parts, trained)
 
 
@@ -142,7 +142,7 @@ def _evaluate_and_pretrain(
     untied_source = "initialize_output" in done
     source_head = "untied" if untied_source else "tied"
     target_head = "untied" if untied_source or run.assemble.untie else "tied"
-    init_name = run.initializer.name
+    init_name = run.initializer.label
     if Stage.evaluate in run.stages and run.eval.evaluate_source:
         ref = assemble.source_reference(family, model, src.tokenizer)
         results.append(

@@ -49,3 +49,24 @@ def test_word_vector_dim_must_match_the_hypernet_input(tmp_path, tiny_overrides)
     overrides = [*tiny_overrides, *TINY_HYPERNET, "hypernet.model.input_dim=13"]
     with pytest.raises(IncompatibleInputsError, match="13"):
         pipeline.run(compose_run(overrides, tmp_path / "a"))
+
+
+def test_stacked_hypernet_shares_the_trained_network_and_records_its_share(
+    tmp_path, tiny_overrides
+):
+    """`stacked_hypernet` after `hyperofa`: the same hypernet artifact (trained once), every new
+    token initialized, its rows labelled `stacked+hypernet` with the share chosen on text."""
+    base = [*tiny_overrides, *TINY_HYPERNET, "factorize.dim=8", "eval.evaluate_source=false"]
+    pipeline.run(compose_run([*base, "stages=[match,factorize,copy,initialize]"], tmp_path / "a"))
+    ours = [*base, "initializer=stacked_hypernet", "initializer.folds=2"]
+    second = pipeline.run(compose_run([*ours, "initializer.fit_tokens=2000"], tmp_path / "b"))
+    assert len([p for p in (cache_root() / "hypernet").iterdir() if p.is_dir()]) == 1
+    (row,) = second["rows"]
+    assert row["initializer"] == "stacked+hypernet" and row["counts"]["random"] == 0
+    m = row["metrics"]
+    assert m["hypernet_share"] in (0.0, 0.25, 0.5, 0.75, 1.0)
+    shares = {t: m[f"calibration_loss_hypernet_{t:g}"] for t in (0.0, 0.25, 0.5, 0.75, 1.0)}
+    assert m["hypernet_share"] == min(shares, key=shares.get)
+    assert m["calibration_loss"] <= shares[m["hypernet_share"]] and np.isfinite(
+        m["mlm_loss_heldout"]
+    )

@@ -24,6 +24,9 @@ def override_sources(value: Any) -> list[str] | None:
 
 
 _POSITIVE_LIST = Rule(lambda v: len(v) > 0 and min(v) > 0, "a non-empty list of values > 0")
+_UNIT_LIST = Rule(
+    lambda v: len(v) > 0 and min(v) >= 0 and max(v) <= 1, "a non-empty list in [0, 1]"
+)
 
 
 @dataclass
@@ -34,6 +37,11 @@ class InitializerConfig:
 
     name: Initializer = Initializer.random
     overrides: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """The row label in every table: the name, or a variant's (`stacked+hypernet`)."""
+        return str(self.name)
 
     def check(self, prefix: str) -> None:
         for token, value in self.overrides.items():
@@ -162,6 +170,21 @@ class StackedConfig(InitializerConfig):
     # the source model's loss on `probe_texts` texts of the training text (the CPT / FOCUS text)
     text_norms: list[float] = ruled([0.25, 0.5, 0.75, 1.0, 1.25], _POSITIVE_LIST)
     probe_texts: int = positive(128)
+    calibrate_groups: bool = True  # text: then one ρ for tokens with matched words, one without
+    hypernet: bool = False  # mix the trained hypernetwork's rows into those of tokens with words
+    hypernet_shares: list[float] = ruled([0.0, 0.25, 0.5, 0.75, 1.0], _UNIT_LIST)  # its share t
+
+    def check(self, prefix: str) -> None:
+        super().check(prefix)
+        if self.hypernet:
+            require(
+                self.calibrate == Calibration.text, f"{prefix}.calibrate", self.calibrate,
+                "text with hypernet=true (the hypernetwork's share is chosen on training text)",
+            )  # fmt: skip
+
+    @property
+    def label(self) -> str:
+        return "stacked+hypernet" if self.hypernet else "stacked"
 
 
 @dataclass

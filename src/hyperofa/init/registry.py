@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from torch import nn
-
 from hyperofa.config.enums import AnchorSpace, Calibration
 from hyperofa.config.enums import Initializer as Name
 from hyperofa.config.initializers import (
@@ -16,6 +14,7 @@ from hyperofa.config.initializers import (
     StaticVectorsConfig,
 )
 from hyperofa.errors import IncompatibleInputsError
+from hyperofa.hypernet.train import TrainResult
 from hyperofa.init.base import Initializer
 from hyperofa.init.focus import FocusInitializer
 from hyperofa.init.fvt import FVTInitializer
@@ -27,7 +26,8 @@ from hyperofa.init.random import RandomInitializer
 from hyperofa.init.stacked import StackedInitializer
 from hyperofa.init.statistics import MeanInitializer, NormalInitializer
 
-# name → builder from the method's config (hyperofa is built apart: it needs its trained network)
+# name → builder from the method's config (hyperofa, and stacked with its hypernet expert, are
+# built apart: they read the trained hypernetwork)
 BUILDERS: dict[Name, Callable[[InitializerConfig], Initializer]] = {
     Name.random: lambda cfg: RandomInitializer(),
     Name.ofa: lambda cfg: OFAInitializer(cfg),  # type: ignore[arg-type]
@@ -42,7 +42,8 @@ BUILDERS: dict[Name, Callable[[InitializerConfig], Initializer]] = {
 
 
 def needs_hypernet(cfg: InitializerConfig) -> bool:
-    return cfg.name == Name.hyperofa
+    """The method reads a trained hypernetwork (`hyperofa`, `stacked` with hypernet=true)."""
+    return cfg.name == Name.hyperofa or (isinstance(cfg, StackedConfig) and cfg.hypernet)
 
 
 def static_vectors_config(cfg: InitializerConfig) -> StaticVectorsConfig | None:
@@ -63,13 +64,15 @@ def probe_size(cfg: InitializerConfig) -> int | None:
     return None
 
 
-def build_initializer(cfg: InitializerConfig, hypernet: nn.Module | None = None) -> Initializer:
+def build_initializer(cfg: InitializerConfig, hypernet: TrainResult | None = None) -> Initializer:
     """The initializer `cfg` names, with its overrides on top; `hypernet` is the trained network
-    `hyperofa` predicts with."""
+    (and its splits) the methods of `needs_hypernet` predict with."""
     if cfg.name == Name.hyperofa:
         if hypernet is None:
             raise IncompatibleInputsError("initializer `hyperofa` needs the trained hypernetwork")
-        method: Initializer = HyperOFAInitializer(hypernet)
+        method: Initializer = HyperOFAInitializer(hypernet.model)
+    elif isinstance(cfg, StackedConfig) and cfg.hypernet:
+        method = StackedInitializer(cfg, hypernet)
     else:
         method = BUILDERS[cfg.name](cfg)
     if cfg.overrides and cfg.name != Name.manual:

@@ -39,7 +39,10 @@ import numpy as np
 from hyperofa.config.enums import Calibration
 from hyperofa.config.initializers import OFAConfig, StackedConfig
 from hyperofa.errors import IncompatibleInputsError
+from hyperofa.hypernet.train import TrainResult
+from hyperofa.hypernet.train import predict as predict_rows
 from hyperofa.init.base import InitInputs
+from hyperofa.init.calibration import common_norm, group_norms, mix, mixed_share
 from hyperofa.init.fvt import mean_rows
 from hyperofa.init.ofa import OFAInitializer
 from hyperofa.init.script_prior import ScriptPrior, script_keys
@@ -175,11 +178,16 @@ def cross_fitted(
 class StackedInitializer:
     name = "stacked"
 
-    def __init__(self, cfg: StackedConfig):
+    def __init__(self, cfg: StackedConfig, hypernet: TrainResult | None = None):
+        if cfg.hypernet and hypernet is None:
+            raise IncompatibleInputsError(
+                "initializer `stacked` with hypernet=true needs the trained hypernetwork"
+            )
         self.cfg = cfg
+        self.hypernet = hypernet if cfg.hypernet else None
         ofa = OFAConfig(top_k=cfg.ofa_top_k, temperature=cfg.ofa_temperature, use_gpu=cfg.use_gpu)
         self.ofa = OFAInitializer(ofa)
-        self.calibration: dict[str, float] = {}  # calibrate=text: the losses and the chosen ρ
+        self.calibration: dict[str, float] = {}  # what calibrate=text chose, and its losses
 
     def covers(self, inputs: InitInputs) -> np.ndarray:
         """Every new token: the `mean` expert predicts any token."""
@@ -190,38 +198,37 @@ class StackedInitializer:
         queries = Queries(token_ids, surface_forms(target, token_ids), inputs.target_words)
         rows = self.predict(inputs, queries, np.zeros(0, dtype=np.int64), self.ofa)
         if self.cfg.calibrate == Calibration.text:
-            rows = self.scale_on_text(inputs, token_ids, rows)
+            rows = self.on_text(inputs, queries, rows)
         return rows
 
-    def scale_on_text(self, inputs: InitInputs, token_ids: np.ndarray, rows: np.ndarray):
-        """`rows` scaled about the origin to the mean norm ρ × the source rows', ρ in
-        `text_norms` with the lowest `inputs.probe` loss (the first of equals)."""
+    def on_text(self, inputs: InitInputs, queries: Queries, rows: np.ndarray) -> np.ndarray:
+        """`rows` as chosen on training text (`inputs.probe`, `init.calibration`): one common
+        norm of `text_norms`; with the hypernetwork, its share of the rows of tokens with words;
+        then (calibrate_groups) the norm of tokens with words and of the rest."""
         if inputs.probe is None:
             raise IncompatibleInputsError(
                 "initializer `stacked` with calibrate=text needs InitInputs.probe (the source "
                 "model's loss on training text)"
             )
-        source = np.linalg.norm(inputs.source_rows, axis=1).mean()
-        new = max(float(np.linalg.norm(rows, axis=1).mean()), np.finfo(np.float32).tiny)
-        losses = {}
-        for ratio in self.cfg.text_norms:
-            losses[ratio] = inputs.probe(token_ids, rows * np.float32(ratio * source / new))
-            log.info("stacked: new rows at %.2f× the source norm: training-text loss %.4f",
-                     ratio, losses[ratio])  # fmt: skip
-        best = min(losses, key=losses.__getitem__)
-        self.calibration = {
-            "calibration_norm": best,
-            "calibration_scale": float(best * source / new),
-            **{f"calibration_loss_{ratio:g}": loss for ratio, loss in losses.items()},
-        }
-        log.info("stacked: calibrated to %.2f× the source norm (rows ×%.3f)", best,
-                 self.calibration["calibration_scale"])  # fmt: skip
-        if len(losses) > 1 and best in (min(losses), max(losses)):
-            log.warning(
-                "stacked: the best norm, %.2f×, is an end of initializer.text_norms %s: the "
-                "training text may prefer a norm beyond it", best, list(losses),
-            )  # fmt: skip
-        return rows * np.float32(self.calibration["calibration_scale"])
+        probe, ids, norms = inputs.probe, queries.ids, self.cfg.text_norms
+        source = float(np.linalg.norm(inputs.source_rows, axis=1).mean())
+        rows, record = common_norm(probe, ids, rows, norms, source)
+        words = _has_words(queries.words, ids)
+        if self.hypernet is not None and words.any():
+            hyper = self.hypernet_rows(queries.words, ids[words])
+            shares = self.cfg.hypernet_shares
+            rows, mixed = mixed_share(probe, ids, rows, words, hyper, shares, "hypernet")
+            record.update(mixed)
+        if self.cfg.calibrate_groups:
+            groups = {"words": words, "nowords": ~words}
+            rows, chosen = group_norms(
+                probe, ids, rows, groups, norms, source, record["calibration_loss"]
+            )
+            record.update(chosen)
+        self.calibration = record
+        log.info("stacked: chosen on training text: %s", ", ".join(
+            f"{k} {v:g}" for k, v in record.items() if "loss_" not in k))  # fmt: skip
+        return rows
 
     def heldout(self, inputs: InitInputs, source_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Held-out source tokens, the method run on the source vocabulary without them (OFA on
@@ -230,6 +237,12 @@ class StackedInitializer:
         offline = OFAInitializer(dataclasses.replace(self.ofa.cfg, use_gpu=False))
         queries = source.queries(np.asarray(source_ids), inputs.source_words)
         rows = self.predict(inputs, queries, np.asarray(source_ids), offline, source)
+        if self.hypernet is not None:  # mixed in by the share chosen for the new tokens
+            if "hypernet_share" not in self.calibration:
+                raise IncompatibleInputsError("stacked: the held-out view needs `fill` first")
+            words = _has_words(inputs.source_words, queries.ids)
+            hyper = self.hypernet_rows(inputs.source_words, queries.ids[words])
+            rows[words] = mix(rows[words], hyper, self.calibration["hypernet_share"])
         return rows, np.ones(len(source_ids), dtype=bool)
 
     def predict(
@@ -250,6 +263,9 @@ class StackedInitializer:
             ", ".join(f"{stack.label(int(p))} {c:,}" for p, c in zip(patterns, counts, strict=True)),
         )  # fmt: skip
         return stack.predict(new)
+
+    def hypernet_rows(self, words: TokenWordMap, ids: np.ndarray) -> np.ndarray:
+        return predict_rows(self.hypernet.model, words.indptr, words.indices, ids)
 
     def fit(
         self,

@@ -22,7 +22,7 @@ OWN_STAGES = {"hypernet": "hypernet", "static": "focus"}
 # the reference, the baselines, the zoo (issue order), the papers' methods, ours
 INITIALIZER_ORDER = (
     "source", "random", "mean", "normal", "manual", "fvt", "focus", "omp", "ofa", "hyperofa",
-    "stacked",
+    "stacked", "stacked+hypernet",
 )  # fmt: skip
 PerLanguage = dict[str, dict[str, Any]]  # task → {lang: float | {metric: float}}
 

@@ -2,14 +2,19 @@
 fit token's experts are computed as if it were new, held-out tokens never reach the fit."""
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from hyperofa.config.enums import Calibration
+from hyperofa.config.hypernet import HypernetModelConfig
 from hyperofa.config.initializers import OFAConfig, StackedConfig
 from hyperofa.config.rules import check_tree
 from hyperofa.errors import ConfigError, IncompatibleInputsError
+from hyperofa.hypernet.models import build_hypernet
+from hyperofa.hypernet.train import TrainResult, predict
 from hyperofa.init import stacked
 from hyperofa.init.base import initialize
 from hyperofa.init.ofa import OFAInitializer
@@ -23,7 +28,9 @@ SOURCE += ["▁дом", "ом", "д", "о", "м", "▁42", "4", "2"]
 # a word start, a continuation, Cyrillic, a script the source lacks (Cherokee), a lone byte
 NEW = ["▁hausboot", "sboot", "▁домом", "ᏣᎳᎩ", "<0xE3>"]
 CFG = StackedConfig(use_gpu=False, folds=3, ofa_top_k=3, calibrate=Calibration.none)
-TEXT = dataclasses.replace(CFG, calibrate=Calibration.text, text_norms=[0.5, 1.0, 1.5, 2.0])
+TEXT = dataclasses.replace(
+    CFG, calibrate=Calibration.text, text_norms=[0.5, 1.0, 1.5, 2.0], calibrate_groups=False
+)
 
 
 def _inputs(seed: int = 0):
@@ -119,7 +126,81 @@ def test_text_calibration_keeps_the_norm_with_the_lowest_probe_loss(best, caplog
     assert method.calibration["calibration_norm"] == best and len(calls) == 4
     assert all(np.array_equal(np.sort(ids), np.sort(new)) for ids, _ in calls)
     assert method.calibration["calibration_loss_1"] == pytest.approx(abs(1 - best), abs=1e-5)
-    assert ("an end of initializer.text_norms" in caplog.text) == (best == 2.0)
+    assert ("is an end of initializer.text_norms" in caplog.text) == (best == 2.0)
+
+
+def test_group_calibration_gives_tokens_with_and_without_words_their_own_norm():
+    inp = _inputs()
+    new = _new_ids(inp)
+    words = inp.target_words.covered()[new]
+    assert words.any() and not words.all()
+    source = np.linalg.norm(inp.source_rows, axis=1).mean()
+    want = {True: 2.0, False: 0.5}  # each group's best norm, in the grid
+
+    def probe(ids, rows):
+        norms = np.linalg.norm(rows, axis=1) / source
+        mask = inp.target_words.covered()[ids]
+        return abs(norms[mask].mean() - want[True]) + abs(norms[~mask].mean() - want[False])
+
+    inp.probe = probe
+    method = StackedInitializer(dataclasses.replace(TEXT, calibrate_groups=True))
+    rows = initialize(method, inp).rows[new]
+    norms = np.linalg.norm(rows, axis=1) / source
+    assert norms[words].mean() == pytest.approx(2.0, rel=1e-5)
+    assert norms[~words].mean() == pytest.approx(0.5, rel=1e-5)
+    record = method.calibration
+    assert record["calibration_norm_words"] == pytest.approx(2.0, rel=1e-5)
+    assert record["calibration_norm_nowords"] == pytest.approx(0.5, rel=1e-5)
+    assert record["calibration_loss"] == pytest.approx(0.0, abs=1e-5)
+    assert record["calibration_loss"] <= min(
+        record[f"calibration_loss_{r:g}"] for r in TEXT.text_norms
+    )
+
+
+def _hypernet(inp) -> TrainResult:
+    torch.manual_seed(0)
+    net = build_hypernet(HypernetModelConfig(hidden_size=8), inp.word_vectors, output_dim=4).eval()
+    splits = {name: np.zeros(0, np.int64) for name in ("train", "val", "test")}
+    return TrainResult(net, splits, {}, Path("."))
+
+
+def _cosine(a, b):
+    return (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+
+
+@pytest.mark.parametrize("prefers", ["hypernet", "stack"])
+def test_hypernet_share_is_chosen_on_the_probe_for_tokens_with_words_only(prefers):
+    inp = _inputs()
+    new = _new_ids(inp)
+    words = inp.target_words.covered()[new]
+    trained = _hypernet(inp)
+    hyper = predict(trained.model, inp.target_words.indptr, inp.target_words.indices, new[words])
+    plain = initialize(StackedInitializer(CFG), _inputs()).rows[new]
+    want = hyper if prefers == "hypernet" else plain[words]
+
+    def probe(ids, rows):  # the words rows' direction: 0 when it is `want`'s
+        return float(1 - _cosine(rows[inp.target_words.covered()[ids]], want).mean())
+
+    inp.probe = probe
+    cfg = dataclasses.replace(TEXT, hypernet=True, hypernet_shares=[0.0, 0.5, 1.0])
+    method = StackedInitializer(cfg, trained)
+    rows = initialize(method, inp).rows[new]
+    assert method.calibration["hypernet_share"] == (1.0 if prefers == "hypernet" else 0.0)
+    np.testing.assert_allclose(_cosine(rows[words], want), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(_cosine(rows[~words], plain[~words]), 1.0, rtol=1e-5)
+    assert method.calibration["calibration_loss"] == pytest.approx(0.0, abs=1e-5)
+    held = np.flatnonzero(inp.source_words.covered()[: len(inp.source_rows)])[:3]
+    assert method.heldout(inp, held)[0].shape == (3, 4)  # the chosen share, on held-out tokens
+
+
+def test_hypernet_expert_needs_the_network_and_text_calibration():
+    with pytest.raises(IncompatibleInputsError, match="hypernet=true needs the trained"):
+        StackedInitializer(dataclasses.replace(CFG, hypernet=True))
+    with pytest.raises(ConfigError, match="calibrate"):
+        check_tree(dataclasses.replace(CFG, hypernet=True))
+    with pytest.raises(IncompatibleInputsError, match="needs `fill` first"):
+        method = StackedInitializer(dataclasses.replace(TEXT, hypernet=True), _hypernet(_inputs()))
+        method.heldout(_inputs(), np.array([1]))
 
 
 def test_text_calibration_without_a_probe_is_a_named_error():
@@ -136,6 +217,8 @@ def test_text_calibration_without_a_probe_is_a_named_error():
         ("ofa_top_k", 0),
         ("text_norms", []),
         ("text_norms", [1.0, 0.0]),
+        ("hypernet_shares", []),
+        ("hypernet_shares", [0.5, 1.5]),
         ("probe_texts", 0),
     ],
 )
