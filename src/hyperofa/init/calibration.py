@@ -38,11 +38,13 @@ def best_of(
     rows_at: Callable,
     label: str,
     key: str,
+    prefix: str = "",
     limits: tuple[float, float] = (0.0, np.inf),
-) -> tuple[float, dict[float, float]]:
+) -> tuple[float, Record]:
     """The value of `grid` (config key `key`) whose rows (`rows_at(value)`, built one at a time)
-    have the lowest loss, and every value's loss; warns when it is an end of the grid other than
-    one of the `limits` no value may pass."""
+    have the lowest loss, and a record of every value's loss (`calibration_loss_<prefix><value>`)
+    and the lowest (`calibration_loss`); warns when it is an end of the grid other than one of the
+    `limits` no value may pass."""
     losses = {}
     for value in grid:
         losses[value] = probe(ids, rows_at(value))
@@ -53,7 +55,8 @@ def best_of(
             "calibration: the best %s, %g, is an end of %s %s: the training text may prefer a "
             "value beyond it", label, best, key, list(losses),
         )  # fmt: skip
-    return best, losses
+    record = {f"calibration_loss_{prefix}{value:g}": loss for value, loss in losses.items()}
+    return best, {**record, "calibration_loss": losses[best]}
 
 
 def mix(rows: np.ndarray, other: np.ndarray, share: float) -> np.ndarray:
@@ -75,10 +78,8 @@ def common_norm(
     unit = source_norm / mean_norm(rows)
     everything = np.ones(len(ids), dtype=bool)
     at = lambda r: _scaled(rows, everything, r * unit)  # noqa: E731
-    best, losses = best_of(probe, ids, norms, at, "norm of the new rows", NORMS)
-    record = {"calibration_norm": best, "calibration_scale": best * unit}
-    record.update({f"calibration_loss_{r:g}": v for r, v in losses.items()})
-    return at(best), {**record, "calibration_loss": losses[best]}
+    best, record = best_of(probe, ids, norms, at, "norm of the new rows", NORMS)
+    return at(best), {"calibration_norm": best, "calibration_scale": best * unit, **record}
 
 
 def mixed_share(
@@ -98,10 +99,9 @@ def mixed_share(
         out[mask] = mix(rows[mask], other, t)
         return out
 
-    best, losses = best_of(probe, ids, shares, at, f"share of the {name}", SHARES, (0.0, 1.0))
-    record = {f"{name}_share": best}
-    record.update({f"calibration_loss_{name}_{t:g}": v for t, v in losses.items()})
-    return at(best), {**record, "calibration_loss": losses[best]}
+    label = f"share of the {name}"
+    best, record = best_of(probe, ids, shares, at, label, SHARES, f"{name}_", (0.0, 1.0))
+    return at(best), {f"{name}_share": best, **record}
 
 
 def group_norms(
@@ -122,9 +122,11 @@ def group_norms(
             continue
         unit = source_norm / mean_norm(rows[mask])
         at = lambda r, m=mask, u=unit, base=rows: _scaled(base, m, r * u)  # noqa: E731
-        best, losses = best_of(probe, ids, norms, at, f"norm of the rows {name}", NORMS)
-        record.update({f"calibration_loss_{name}_{r:g}": v for r, v in losses.items()})
-        if losses[best] < loss:
-            rows, loss = at(best), losses[best]
+        label = f"norm of the rows {name}"
+        best, tried = best_of(probe, ids, norms, at, label, NORMS, f"{name}_")
+        lowest = tried.pop("calibration_loss")
+        if lowest < loss:
+            rows, loss = at(best), lowest
+        record.update(tried)
         record[f"calibration_norm_{name}"] = mean_norm(rows[mask]) / source_norm
     return rows, {**record, "calibration_loss": loss}
