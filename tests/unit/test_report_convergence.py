@@ -8,7 +8,7 @@ from hyperofa.report import write_report
 from hyperofa.report.collect import collect
 from hyperofa.report.convergence import convergence, convergence_table, first_step_at
 
-from .test_report import PNG, SOURCE, config, write_job
+from .test_report import PNG, SOURCE, config, row, write_job
 
 VAL_LOGS = {  # (initializer, seed) → val/loss at steps 0, 4, 8
     ("random", 1): (11.0, 10.0, 9.0),
@@ -22,12 +22,19 @@ VAL_LOGS = {  # (initializer, seed) → val/loss at steps 0, 4, 8
 
 def _sweep(root: Path, logs: dict = VAL_LOGS) -> Path:
     for i, ((initializer, seed), losses) in enumerate(logs.items()):
-        job = write_job(root / str(i), config(initializer, 100, seed), [SOURCE])
-        path = job / "pretrain" / "csv" / "version_0" / "metrics.csv"
-        path.parent.mkdir(parents=True)
-        lines = [f"{step},,{loss}" for step, loss in zip((0, 4, 8), losses, strict=True)]
-        path.write_text("step,train/loss,val/loss\n1,10.0,\n" + "\n".join(lines) + "\n")
+        _log(write_job(root / str(i), config(initializer, 100, seed), [SOURCE]), losses)
     return root
+
+
+def _log(job: Path, losses: tuple[float, ...]) -> None:
+    path = job / "pretrain" / "csv" / "version_0" / "metrics.csv"
+    path.parent.mkdir(parents=True)
+    lines = [f"{step},,{loss}" for step, loss in zip((0, 4, 8), losses, strict=True)]
+    path.write_text("step,train/loss,val/loss\n1,10.0,\n" + "\n".join(lines) + "\n")
+
+
+def _row() -> dict:
+    return row("stacked+hypernet", 100, "step0", {"mlm_loss_heldout": 10.0})
 
 
 def test_first_step_at_is_the_first_loss_at_or_below_the_target():
@@ -68,3 +75,12 @@ def test_report_has_the_convergence_table_figure_and_records(tmp_path):
     assert figure in report.files and figure.read_bytes()[:8] == PNG
     records = json.loads((report.out / "report.json").read_text())["convergence"]
     assert len(records) == 6 and records[0]["val_loss"] == [[0, 11.0], [4, 10.0], [8, 9.0]]
+
+
+def test_a_variant_is_named_by_its_rows_label_not_its_config_name(tmp_path):
+    labelled = {"random": [SOURCE], "stacked": [SOURCE], "stacked+hypernet": [SOURCE, _row()]}
+    for i, (name, rows) in enumerate(labelled.items()):
+        job = write_job(tmp_path / str(i), config(name.split("+")[0], 100, 1), rows)
+        _log(job, (11.0 - i, 10.0 - i, 9.0 - i))
+    names = [c.job.initializer for c in convergence(collect(tmp_path)[1])]
+    assert names == ["random", "stacked", "stacked+hypernet"]

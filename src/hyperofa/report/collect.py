@@ -207,12 +207,16 @@ def _continuations(details: Any) -> dict[str, dict[str, str]]:
     return {lang: v for lang, v in found.items() if isinstance(v, dict) and "prompt" in v}
 
 
-def _job(path: Path, config: dict[str, Any]) -> Job:
+def _job(path: Path, config: dict[str, Any], rows: list[Row]) -> Job:
+    """The job dir, named by its extended rows' label (`stacked+hypernet`), not its config's
+    name (`stacked`), so its curves and its table rows agree."""
     logs = path.parent / PRETRAIN_LOGS
+    labels = [row.initializer for row in rows if row.initializer != "source"]
+    named = str(_section(config, "initializer").get("name") or "?")
     return Job(
         path=path.parent,
         model=str(_section(config, "model").get("name") or "model"),
-        initializer=str(_section(config, "initializer").get("name") or "?"),
+        initializer=labels[0] if labels else named,
         dim=_section(config, "factorize").get("dim"),
         langset=str(_section(config, "langset").get("name", "")),
         seed=_seed(config),
@@ -248,10 +252,10 @@ def collect(root: str | Path) -> tuple[list[Row], list[Job]]:
     for path in find_results(root):
         result = load_result(path)
         config = result.get("config", {})
-        jobs.append(_job(path, config))
         seconds = init_seconds(result.get("artifacts"))  # the job's manifests, read once
-        for i, raw in enumerate(result["rows"]):
-            row = parse_row(raw, config, path, i)
+        parsed = [parse_row(raw, config, path, i) for i, raw in enumerate(result["rows"])]
+        jobs.append(_job(path, config, parsed))
+        for row in parsed:
             if row.initializer != "source":
                 row.metrics.update(initializer_metrics(row.counts, seconds))
             if row.key not in rows:
