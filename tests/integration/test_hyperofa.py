@@ -58,7 +58,12 @@ def test_stacked_hypernet_shares_the_trained_network_and_records_its_share(
     token initialized, its rows labelled `stacked+hypernet` with the share chosen on text."""
     base = [*tiny_overrides, *TINY_HYPERNET, "factorize.dim=8", "eval.evaluate_source=false"]
     pipeline.run(compose_run([*base, "stages=[match,factorize,copy,initialize]"], tmp_path / "a"))
-    ours = [*base, "initializer=stacked_hypernet", "initializer.folds=2"]
+    ours = [
+        *base,
+        "initializer=stacked_hypernet",
+        "initializer.folds=2",
+        "initializer.probe_texts=8",
+    ]
     second = pipeline.run(compose_run([*ours, "initializer.fit_tokens=2000"], tmp_path / "b"))
     assert len([p for p in (cache_root() / "hypernet").iterdir() if p.is_dir()]) == 1
     (row,) = second["rows"]

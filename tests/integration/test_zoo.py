@@ -35,7 +35,8 @@ ZOO = {
     "focus": TINY_STATIC,
     "omp": ["initializer.k=8"],
     "omp_static": ["initializer=omp", "initializer.space=static", "initializer.k=8", *TINY_STATIC],
-    "stacked": ["initializer.folds=2", "initializer.fit_tokens=2000"],
+    # 8 probe texts: each of calibrate=text's 15 candidates is one evaluation of the model
+    "stacked": ["initializer.folds=2", "initializer.fit_tokens=2000", "initializer.probe_texts=8"],
 }
 STEP0 = ("mlm_loss_heldout", "mlm_loss_unseen_languages", "sr_udhr_top10")
 
