@@ -33,10 +33,6 @@ def _log(job: Path, losses: tuple[float, ...]) -> None:
     path.write_text("step,train/loss,val/loss\n1,10.0,\n" + "\n".join(lines) + "\n")
 
 
-def _row() -> dict:
-    return row("stacked+hypernet", 100, "step0", {"mlm_loss_heldout": 10.0})
-
-
 def test_first_step_at_is_the_first_loss_at_or_below_the_target():
     curve = [(0, 3.0), (5, 2.0), (9, 1.0)]
     assert [first_step_at(curve, t) for t in (3.5, 3.0, 2.5, 1.0, 0.5)] == [0, 0, 5, 9, None]
@@ -78,7 +74,8 @@ def test_report_has_the_convergence_table_figure_and_records(tmp_path):
 
 
 def test_a_variant_is_named_by_its_rows_label_not_its_config_name(tmp_path):
-    labelled = {"random": [SOURCE], "stacked": [SOURCE], "stacked+hypernet": [SOURCE, _row()]}
+    variant = row("stacked+hypernet", 100, "step0", {"mlm_loss_heldout": 10.0})
+    labelled = {"random": [SOURCE], "stacked": [SOURCE], "stacked+hypernet": [SOURCE, variant]}
     for i, (name, rows) in enumerate(labelled.items()):
         job = write_job(tmp_path / str(i), config(name.split("+")[0], 100, 1), rows)
         _log(job, (11.0 - i, 10.0 - i, 9.0 - i))
