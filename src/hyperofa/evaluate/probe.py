@@ -2,9 +2,9 @@
 how an initializer may choose among its own candidates without reading any evaluation text.
 
 `TextProbe` holds what does not change between candidates (the source model, the copied rows,
-the output bias, the text); `probe(ids, rows)` assembles the model with `rows` for the new target
-tokens `ids` (new tokens not in `ids`, e.g. ones a user override sets, hold the mean source row)
-and returns its loss: masked-LM loss with masks drawn from `seed` (every candidate scored on the
+the output bias, the text); `probe(ids, rows)` writes `rows` for the new target tokens `ids` into
+one model assembled on the first call (new tokens not in `ids`, e.g. ones a user override sets,
+hold the mean source row) and returns its loss: masked-LM loss with masks drawn from `seed` (every candidate scored on the
 same positions) or a causal model's bits per byte.
 """
 
@@ -12,15 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
+import torch
 
 from hyperofa.errors import EmptyInputError, IncompatibleInputsError
 from hyperofa.evaluate.causal import bits_per_byte
 from hyperofa.evaluate.mlm import mlm_loss
 from hyperofa.models import ModelFamily
 from hyperofa.models.build import target_bias
+from hyperofa.models.common import stored_rows
 from hyperofa.vocab.copy import CopyKind, CopyMap
 
 
@@ -90,9 +93,16 @@ class RowProbe:
             raise IncompatibleInputsError(
                 "probe: rows given for copied target tokens; expected new tokens only"
             )
-        full = self.rows.copy()
-        full[ids] = rows
         p = self.probe
-        model = p.family.assemble(p.source, full, self.primitives, self.bias)
+        matrix = stored_rows(self.model)
+        with torch.no_grad():  # the previous candidate's rows go back to the mean row first
+            matrix[self.new] = torch.from_numpy(self.rows[self.new]).to(matrix.dtype)
+            matrix[ids] = torch.from_numpy(np.asarray(rows, dtype=np.float32)).to(matrix.dtype)
         kw = {"max_length": p.max_length, "batch_size": p.batch_size}
-        return text_loss(p.family, model, p.tokenizer, p.texts, p.seed, **kw)
+        return text_loss(p.family, self.model, p.tokenizer, p.texts, p.seed, **kw)
+
+    @cached_property
+    def model(self) -> Any:
+        """The model assembled once; each candidate only rewrites the new tokens' rows."""
+        p = self.probe
+        return p.family.assemble(p.source, self.rows, self.primitives, self.bias)

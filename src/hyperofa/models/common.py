@@ -34,6 +34,14 @@ class LossOutput:
     token_losses: Tensor | None = None
 
 
+def stored_rows(model: PreTrainedModel) -> Tensor:
+    """The parameter an assembled model holds its `rows` in: the input embeddings (V, D), or a
+    factorized model's coordinates (V, D')."""
+    embeddings = model.get_input_embeddings()
+    factors = getattr(embeddings, "coordinates", None)
+    return embeddings.weight if factors is None else factors.weight
+
+
 def read_config(directory: str | Path) -> dict[str, Any]:
     """config.json of a model dir; MissingPathError, or BadFileError for the old format."""
     path = require_path(directory, "model dir", "a dir written by save_pretrained")

@@ -99,6 +99,23 @@ def test_causal_probe_equals_the_hand_assembled_models_bits_per_byte():
     assert probe(new, candidate) == pytest.approx(bits_per_byte(by_hand, target_tok, TEXTS)[0])
 
 
+@pytest.mark.parametrize("family", [MASKED_ENCODER, CAUSAL_DECODER])
+def test_a_candidate_is_scored_as_if_no_other_had_been_written_before_it(family):
+    """One model serves every candidate: rows a candidate leaves out hold the mean row again."""
+    source_tok, target_tok = _pair(with_mask=family.masked)
+    model = (tiny_xlmr if family.masked else tiny_gemma3)(len(source_tok))
+    copy = _copy_map(source_tok, target_tok)
+    rows = family.source_embeddings(model)
+    new = np.flatnonzero(copy.kind == CopyKind.NONE)
+    fresh = TextProbe(family, model, target_tok, TEXTS, seed=3)
+    first = _new_rows(1, rows.shape[1], seed=2)
+    expected = fresh.bind(copy, rows, None)(new[:1], first)
+    used = fresh.bind(copy, rows, None)
+    used(new, _new_rows(len(new), rows.shape[1], seed=4))
+    assert used(new[:1], first) == pytest.approx(expected, rel=1e-6)
+    assert used.model is used.model  # assembled once
+
+
 def test_copied_tokens_and_untied_heads_are_named_errors():
     source_tok, target_tok = _pair(with_mask=False)
     copy = _copy_map(source_tok, target_tok)
