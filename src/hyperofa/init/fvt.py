@@ -56,20 +56,15 @@ class FVTInitializer:
     def heldout(self, inputs: InitInputs, source_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         tokenizer = _tokenizer(inputs.source_tokenizer, "source_tokenizer")
         split = SourcePieces(tokenizer, excluded=source_ids)
-        limit = len(inputs.source_rows)
-        pieces = [
-            [i for i in split.ids(form) if i < limit]
-            for form in surface_forms(tokenizer, source_ids)
-        ]
+        pieces = split.split(surface_forms(tokenizer, source_ids), len(inputs.source_rows))
         covered = np.array([len(p) > 0 for p in pieces], dtype=bool)
         return mean_rows(pieces, inputs.source_rows), covered
 
     def _pieces(self, inputs: InitInputs, token_ids: np.ndarray) -> list[list[int]]:
         source = _tokenizer(inputs.source_tokenizer, "source_tokenizer")
         target = _tokenizer(inputs.target_tokenizer, "target_tokenizer")
-        split, limit = SourcePieces(source), len(inputs.source_rows)
         forms = surface_forms(target, token_ids)
-        return [[i for i in split.ids(form) if i < limit] for form in forms]
+        return SourcePieces(source).split(forms, len(inputs.source_rows))
 
 
 def _tokenizer(tokenizer, field: str):

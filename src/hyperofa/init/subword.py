@@ -12,15 +12,22 @@ byte-level BPE, the `##` prefix for WordPiece continuations): the tokenizer's pi
 word boundary to every string (a dummy `▁` prefix, a WordPiece word start), so a continuation piece
 would become word-initial pieces. The normalizer is skipped: target pieces are normalized text
 already. Unknown pieces (`<unk>`) are dropped.
+
+A held-out view of a Unigram vocabulary (`excluded` ids) splits a batch of forms with a model of
+only the pieces that occur in them: the lattice of a form holds only its substrings, so the split
+is the full model's, and building it costs the batch's pieces instead of the whole vocabulary.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from tokenizers import Tokenizer, pre_tokenizers
+from tokenizers import Tokenizer, models, pre_tokenizers
 
 from hyperofa.errors import IncompatibleInputsError
 from hyperofa.vocab.standardize import (
@@ -67,20 +74,64 @@ def _is_byte_level(backend: Tokenizer) -> bool:
     return pre is not None and b"ByteLevel" in pre.__getstate__()
 
 
-def _without(data: dict, excluded: set[int]) -> dict:
-    """The tokenizer JSON with the model unable to produce `excluded` ids where it can: Unigram
-    pieces scored EXCLUDED_SCORE, BPE merges that build them dropped (ids stay as they are)."""
+def _without_merges(data: dict, excluded: set[int]) -> dict:
+    """A BPE tokenizer's JSON without the merges that build `excluded` ids (ids stay as they
+    are), so its model produces them only as initial characters."""
     model = data["model"]
-    if model["type"] == "Unigram":
-        for i in excluded:
-            model["vocab"][i][1] = EXCLUDED_SCORE
-    elif model["type"] == "BPE":
-        names = {t for t, i in model["vocab"].items() if i in excluded}
-        pairs = [m.split(" ", 1) if isinstance(m, str) else m for m in model["merges"]]
-        model["merges"] = [
-            m for m, (a, b) in zip(model["merges"], pairs, strict=True) if a + b not in names
-        ]
+    names = {t for t, i in model["vocab"].items() if i in excluded}
+    pairs = [m.split(" ", 1) if isinstance(m, str) else m for m in model["merges"]]
+    model["merges"] = [
+        m for m, (a, b) in zip(model["merges"], pairs, strict=True) if a + b not in names
+    ]
     return data
+
+
+@dataclass(frozen=True)
+class UnigramVocab:
+    """A Unigram model's pieces: (piece, score) by id, the id of each piece, the longest piece."""
+
+    pieces: list[tuple[str, float]]
+    ids: dict[str, int]
+    unk_id: int
+    byte_fallback: bool
+    longest: int
+
+    def restricted(
+        self, texts: Sequence[str], excluded: set[int]
+    ) -> tuple[models.Unigram, list[int]]:
+        """A Unigram model of the pieces occurring in `texts` (excluded ones scored
+        EXCLUDED_SCORE) and the full ids of its pieces. It keeps the unknown piece, the byte
+        pieces with byte fallback, and one excluded piece, so its lowest score — which sets the
+        unknown-character penalty — is the full held-out model's."""
+        keep = {self.unk_id}
+        if inside := [i for i in excluded if i < len(self.pieces)]:
+            keep.add(min(inside))
+        if self.byte_fallback:
+            keep.update(self.ids[f"<0x{b:02X}>"] for b in range(256))
+        for text in texts:
+            for start in range(len(text)):
+                for end in range(start + 1, min(len(text), start + self.longest) + 1):
+                    if (found := self.ids.get(text[start:end])) is not None:
+                        keep.add(found)
+        ids = sorted(keep)
+        pieces = [
+            (self.pieces[i][0], EXCLUDED_SCORE if i in excluded else self.pieces[i][1]) for i in ids
+        ]
+        return models.Unigram(pieces, ids.index(self.unk_id), self.byte_fallback), ids
+
+
+@functools.lru_cache(maxsize=2)
+def unigram_vocab(serialized: str) -> UnigramVocab:
+    """The Unigram vocabulary of a tokenizer's JSON (parsed once per tokenizer)."""
+    model = json.loads(serialized)["model"]
+    pieces = [(str(p), float(score)) for p, score in model["vocab"]]
+    return UnigramVocab(
+        pieces,
+        {p: i for i, (p, _) in enumerate(pieces)},
+        model["unk_id"],
+        bool(model.get("byte_fallback", False)),
+        max(len(p) for p, _ in pieces),
+    )
 
 
 class SourcePieces:
@@ -89,29 +140,57 @@ class SourcePieces:
     (Unigram and BPE models are rebuilt so they avoid them where another split exists)."""
 
     def __init__(self, tokenizer, excluded: Sequence[int] = ()):
-        backend = _backend(tokenizer)
-        self.excluded = {int(i) for i in excluded}
+        self.backend = _backend(tokenizer)
         self.unk = tokenizer.unk_token_id
-        vocab = tokenizer.get_vocab()
-        self.kind, self.byte_level = vocab_kind(vocab), _is_byte_level(backend)
-        self.model = backend.model
-        self.model_type = type(self.model).__name__
+        self.source_vocab = tokenizer.get_vocab()
+        self.kind = vocab_kind(self.source_vocab)
+        self.byte_level = _is_byte_level(self.backend)
+        self.model_type = type(self.backend.model).__name__
+        self._exclude(excluded)
+
+    def without(self, excluded: Sequence[int]) -> SourcePieces:
+        """The held-out view without `excluded` ids (and none of this view's exclusions)."""
+        view = copy.copy(self)
+        view._exclude(excluded)
+        return view
+
+    def _exclude(self, excluded: Sequence[int]) -> None:
+        self.excluded = {int(i) for i in excluded}
+        self.model, self.unigram = self.backend.model, None
         if self.model_type == "WordPiece":
-            self.vocab = {t: i for t, i in vocab.items() if i not in self.excluded}
+            self.vocab = {t: i for t, i in self.source_vocab.items() if i not in self.excluded}
             self.prefix = self.model.continuing_subword_prefix
-        elif self.excluded:
-            data = _without(json.loads(backend.to_str()), self.excluded)
+        elif self.excluded and self.model_type == "Unigram":
+            self.unigram = unigram_vocab(self.backend.to_str())
+        elif self.excluded and self.model_type == "BPE":
+            data = _without_merges(json.loads(self.backend.to_str()), self.excluded)
             self.model = Tokenizer.from_str(json.dumps(data)).model
 
     def ids(self, form: str | None) -> list[int]:
         """Source ids of one surface form; [] when it has none (or only unknown pieces)."""
-        if not form:
-            return []
+        return self.split([form])[0]
+
+    def split(self, forms: Sequence[str | None], limit: int | None = None) -> list[list[int]]:
+        """`ids` of each form, less ids ≥ `limit` (pieces without a source row) when given."""
         if self.model_type == "WordPiece":
-            found = wordpiece(self.vocab, form.lstrip(" "), self.prefix, not form.startswith(" "))
+            found = [
+                wordpiece(self.vocab, form.lstrip(" "), self.prefix, not form.startswith(" "))
+                if form
+                else []
+                for form in forms
+            ]
         else:
-            found = [t.id for t in self.model.tokenize(self._native(form))]
-        return [i for i in found if i != self.unk and i not in self.excluded]
+            texts = [self._native(form) if form else "" for form in forms]
+            model, ids = self.model, None
+            if self.unigram is not None:
+                model, ids = self.unigram.restricted(texts, self.excluded)
+            found = [[t.id for t in model.tokenize(text)] if text else [] for text in texts]
+            if ids is not None:
+                found = [[ids[i] for i in piece_ids] for piece_ids in found]
+        limit = float("inf") if limit is None else limit
+        return [
+            [i for i in f if i != self.unk and i not in self.excluded and i < limit] for f in found
+        ]
 
     def _native(self, form: str) -> str:
         """The form in the model's alphabet."""
