@@ -43,28 +43,14 @@ def script_keys(forms: Sequence[str | None]) -> list[tuple[str, str] | None]:
     return keys
 
 
-class ScriptPrior:
-    """Means of source rows by (script, position) group and by script, over the source tokens
-    `ids` (those a prediction may read); `keys` are the script keys of every source token."""
+class ScriptGroups:
+    """The script keys of every source token, numbered once into groups: `fine` (n,) the code of
+    each token's (script, position) group and `coarse` (n,) of its (script, any) group, -1 for a
+    token without text."""
 
-    def __init__(self, keys: Sequence[tuple[str, str] | None], ids: np.ndarray, rows: np.ndarray):
-        self.groups: dict[tuple[str, str], int] = {}
-        fine, coarse = self.codes(keys, add=True)
-        ids = np.asarray(ids, dtype=np.int64)
-        ids = ids[fine[ids] >= 0]
-        self.counts = np.bincount(
-            np.concatenate([fine[ids], coarse[ids]]), minlength=len(self.groups)
-        )
-        sums = np.zeros((len(self.groups), rows.shape[1]))
-        for start in range(0, len(ids), CHUNK):  # float64 copies of one chunk of rows at a time
-            block = ids[start : start + CHUNK]
-            members = sp.csr_matrix(
-                (np.ones(2 * len(block)), (np.concatenate([fine[block], coarse[block]]),
-                 np.tile(np.arange(len(block)), 2))),
-                shape=(len(self.groups), len(block)),
-            )  # fmt: skip
-            sums += members @ rows[block].astype(np.float64)
-        self.means = sums / np.maximum(self.counts, 1)[:, None]
+    def __init__(self, keys: Sequence[tuple[str, str] | None]):
+        self.index: dict[tuple[str, str], int] = {}
+        self.fine, self.coarse = self.codes(keys, add=True)
 
     def codes(self, keys, add: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """int64 (n,) × 2: each key's (script, position) and (script, any) group, -1 if none."""
@@ -74,14 +60,36 @@ class ScriptPrior:
                 continue
             for level, group in enumerate((key, (key[0], ANY_POSITION))):
                 if add:
-                    self.groups.setdefault(group, len(self.groups))
-                out[level, n] = self.groups.get(group, -1)
+                    self.index.setdefault(group, len(self.index))
+                out[level, n] = self.index.get(group, -1)
         return out[0], out[1]
+
+
+class ScriptPrior:
+    """Means of source rows by (script, position) group and by script, over the source tokens
+    `ids` (those a prediction may read) of `groups`."""
+
+    def __init__(self, groups: ScriptGroups, ids: np.ndarray, rows: np.ndarray):
+        self.groups = groups
+        fine, coarse, size = groups.fine, groups.coarse, len(groups.index)
+        ids = np.asarray(ids, dtype=np.int64)
+        ids = ids[fine[ids] >= 0]
+        self.counts = np.bincount(np.concatenate([fine[ids], coarse[ids]]), minlength=size)
+        sums = np.zeros((size, rows.shape[1]))
+        for start in range(0, len(ids), CHUNK):  # float64 copies of one chunk of rows at a time
+            block = ids[start : start + CHUNK]
+            members = sp.csr_matrix(
+                (np.ones(2 * len(block)), (np.concatenate([fine[block], coarse[block]]),
+                 np.tile(np.arange(len(block)), 2))),
+                shape=(size, len(block)),
+            )  # fmt: skip
+            sums += members @ rows[block].astype(np.float64)
+        self.means = sums / np.maximum(self.counts, 1)[:, None]
 
     def rows(self, keys: Sequence[tuple[str, str] | None]) -> tuple[np.ndarray, np.ndarray]:
         """float32 (n, k): the mean of each key's (script, position) group, else of its script;
         bool (n,): a prior exists (zero rows where none does)."""
-        fine, coarse = self.codes(keys)
+        fine, coarse = self.groups.codes(keys)
         counts = np.append(self.counts, 0)  # code -1 (no such group) reads the trailing 0
         group = np.where(counts[fine] > 0, fine, np.where(counts[coarse] > 0, coarse, -1))
         present = group >= 0

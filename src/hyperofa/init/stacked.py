@@ -45,7 +45,7 @@ from hyperofa.init.base import InitInputs
 from hyperofa.init.calibration import common_norm, group_norms, mix, mixed_share
 from hyperofa.init.fvt import mean_rows
 from hyperofa.init.ofa import OFAInitializer
-from hyperofa.init.script_prior import ScriptPrior, script_keys
+from hyperofa.init.script_prior import ScriptGroups, ScriptPrior, script_keys
 from hyperofa.init.stacking import Experts, Stack, fit_stack
 from hyperofa.init.subword import SourcePieces, surface_forms
 from hyperofa.match import TokenWordMap
@@ -68,10 +68,12 @@ class Queries:
 
 @dataclass(frozen=True)
 class SourceTokens:
-    """The source vocabulary's surface forms and script keys (ids < the rows), special ids."""
+    """The source vocabulary's surface forms, script groups (ids < the rows) and splitter of
+    forms into its pieces, and its special ids."""
 
     forms: list[str | None]
-    keys: list[tuple[str, str] | None]
+    groups: ScriptGroups
+    pieces: SourcePieces
     special: np.ndarray
 
     @classmethod
@@ -79,7 +81,8 @@ class SourceTokens:
         tokenizer = _tokenizer(inputs.source_tokenizer, "source_tokenizer")
         forms = surface_forms(tokenizer, range(min(len(inputs.source_rows), len(tokenizer))))
         special = np.asarray(tokenizer.all_special_ids, dtype=np.int64)
-        return cls(forms, script_keys(forms), special[special < len(forms)])
+        groups, pieces = ScriptGroups(script_keys(forms)), SourcePieces(tokenizer)
+        return cls(forms, groups, pieces, special[special < len(forms)])
 
     def queries(self, ids: np.ndarray, words: TokenWordMap) -> Queries:
         return Queries(ids, [self.forms[i] for i in ids], words)
@@ -116,10 +119,9 @@ def expert_rows(
         out[0, present[0]] = ofa.predict(inputs, queries.words, queries.ids[present[0]], excluded)
     else:
         present[0] = False
-    split = SourcePieces(inputs.source_tokenizer, excluded=hidden)
-    pieces = [[i for i in split.ids(form) if i < n] for form in queries.forms]
+    pieces = source.pieces.without(hidden).split(queries.forms, n)
     out[1], present[1] = mean_rows(pieces, rows), [len(p) > 0 for p in pieces]
-    prior = ScriptPrior(source.keys, visible, rows)
+    prior = ScriptPrior(source.groups, visible, rows)
     out[2], present[2] = prior.rows(script_keys(queries.forms))
     out[3], present[3] = mean_without(rows[:n], hidden), True
     return Experts(EXPERTS, out, present)
@@ -188,6 +190,7 @@ class StackedInitializer:
         ofa = OFAConfig(top_k=cfg.ofa_top_k, temperature=cfg.ofa_temperature, use_gpu=cfg.use_gpu)
         self.ofa = OFAInitializer(ofa)
         self.calibration: dict[str, float] = {}  # what calibrate=text chose, and its losses
+        self._source: tuple[object, int, SourceTokens] | None = None
 
     def covers(self, inputs: InitInputs) -> np.ndarray:
         """Every new token: the `mean` expert predicts any token."""
@@ -233,7 +236,7 @@ class StackedInitializer:
     def heldout(self, inputs: InitInputs, source_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Held-out source tokens, the method run on the source vocabulary without them (OFA on
         the CPU index, as `ofa`'s held-out view)."""
-        source = SourceTokens.of(inputs)
+        source = self.source_tokens(inputs)
         offline = OFAInitializer(dataclasses.replace(self.ofa.cfg, use_gpu=False))
         queries = source.queries(np.asarray(source_ids), inputs.source_words)
         rows = self.predict(inputs, queries, np.asarray(source_ids), offline, source)
@@ -254,7 +257,7 @@ class StackedInitializer:
         source: SourceTokens | None = None,
     ) -> np.ndarray:
         """float32 (n, k): the stack fitted without `hidden`, applied to `queries`' experts."""
-        source = source or SourceTokens.of(inputs)
+        source = source or self.source_tokens(inputs)
         new = expert_rows(inputs, source, queries, hidden, ofa)
         stack = self.fit(inputs, source, hidden, ofa, new.patterns())
         patterns, counts = np.unique(new.patterns(), return_counts=True)
@@ -263,6 +266,13 @@ class StackedInitializer:
             ", ".join(f"{stack.label(int(p))} {c:,}" for p, c in zip(patterns, counts, strict=True)),
         )  # fmt: skip
         return stack.predict(new)
+
+    def source_tokens(self, inputs: InitInputs) -> SourceTokens:
+        """`SourceTokens.of(inputs)`, built once for `fill` and `heldout` alike."""
+        key = (inputs.source_tokenizer, len(inputs.source_rows))
+        if self._source is None or self._source[0] is not key[0] or self._source[1] != key[1]:
+            self._source = (*key, SourceTokens.of(inputs))
+        return self._source[2]
 
     def hypernet_rows(self, words: TokenWordMap, ids: np.ndarray) -> np.ndarray:
         return predict_rows(self.hypernet.model, words.indptr, words.indices, ids)

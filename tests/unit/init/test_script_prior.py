@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from hyperofa.init.script_prior import ScriptPrior, script_keys, script_of
+from hyperofa.init.script_prior import ScriptGroups, ScriptPrior, script_keys, script_of
 
 
 def test_script_of_the_first_letter_else_the_character_class():
@@ -23,7 +23,7 @@ def test_group_means_equal_a_loop_and_back_off_to_the_script():
     keys = script_keys(forms)
     rows = np.random.default_rng(0).normal(size=(len(forms), 3)).astype(np.float32)
     visible = np.array([0, 1, 2, 3, 5, 6])  # 4 (Cyrillic continuation) and 7 (Cherokee) hidden
-    prior = ScriptPrior(keys, visible, rows)
+    prior = ScriptPrior(ScriptGroups(keys), visible, rows)
     queries = script_keys([" hausboot", "ts", "ом", " ᏣᏃ", " 7", "  "])
     got, present = prior.rows(queries)
     assert present.tolist() == [True, True, True, False, True, False]
@@ -36,5 +36,7 @@ def test_group_means_equal_a_loop_and_back_off_to_the_script():
 
 def test_no_visible_token_gives_no_prior():
     keys = script_keys([" haus"])
-    got, present = ScriptPrior(keys, np.zeros(0, np.int64), np.ones((1, 2))).rows(keys)
+    got, present = ScriptPrior(ScriptGroups(keys), np.zeros(0, np.int64), np.ones((1, 2))).rows(
+        keys
+    )
     assert not present.any() and got.shape == (1, 2)
