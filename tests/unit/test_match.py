@@ -184,12 +184,14 @@ def test_wordpiece_map_equals_one_tokenizer_call_per_form():
     assert twm.words_of(tok.convert_tokens_to_ids("##aus")).size == 0  # no continuation pieces
 
 
-def test_matching_ignores_truncation_a_previous_call_left_on_the_tokenizer():
+@pytest.mark.parametrize("encoder_first", [False, True])
+def test_matching_ignores_truncation_a_previous_call_left_on_the_tokenizer(encoder_first):
     words = ["haus", "baum", "$haus"] * 50
     tok = unigram_tokenizer(PIECES)
     reference = build_token_word_map(words, _encode(tok), len(tok))
+    encoder = tokenizer_encoder(tok) if encoder_first else None
     tok(["haus baum haus"], truncation=True, max_length=2, padding="max_length")
-    twm = build_token_word_map(words, tokenizer_encoder(tok), len(tok))
+    twm = build_token_word_map(words, encoder or tokenizer_encoder(tok), len(tok))
     np.testing.assert_array_equal(twm.indptr, reference.indptr)
     np.testing.assert_array_equal(twm.indices, reference.indices)
     np.testing.assert_array_equal(twm.multiplicity, reference.multiplicity)

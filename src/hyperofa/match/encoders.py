@@ -68,14 +68,23 @@ def pretokenized_encoder(backend, chunk: int = 4_096) -> Callable[[list[str]], F
     parallel.
     """
 
-    backend = type(backend).from_str(backend.to_str())  # a copy: a transformers call may have
-    backend.no_truncation()  # left truncation/padding on the original (and saved it to disk),
-    backend.no_padding()  # which would cut a chunk at max_length
+    untruncated: list = []
+
+    def plain():
+        """The backend, or a copy of it without truncation and padding where a transformers call
+        has left them on (they would cut a chunk at max_length); copied once, when needed."""
+        if backend.truncation is None and backend.padding is None:
+            return backend
+        if not untruncated:
+            untruncated.append(type(backend).from_str(backend.to_str()))
+            untruncated[0].no_truncation()
+            untruncated[0].no_padding()
+        return untruncated[0]
 
     def encode(texts: list[str]) -> FlatIds:
         starts = range(0, len(texts), chunk)
         parts = [texts[s : s + chunk] for s in starts]
-        encodings = backend.encode_batch(parts, is_pretokenized=True, add_special_tokens=False)
+        encodings = plain().encode_batch(parts, is_pretokenized=True, add_special_tokens=False)
         if not encodings:
             return FlatIds(np.zeros(0, np.int64), np.zeros(0, np.int64))
         ids = [np.asarray(e.ids, dtype=np.int64) for e in encodings]

@@ -49,16 +49,15 @@ class LeadingSpace:
     @classmethod
     def of(cls, backend) -> LeadingSpace | None:
         """The rule of a `tokenizers.Tokenizer`, or None when its config does not promise it."""
-        spec = json.loads(backend.to_str())
-        added = spec.get("added_tokens") or []
-        if any(a.get("normalized") for a in added) or not _local(spec.get("normalizer")):
+        added = list(backend.get_added_tokens_decoder().values())
+        normalizer = backend.normalizer
+        if any(a.normalized for a in added) or not _local(_spec(normalizer)):
             return None
-        marks = _prefix_marks(spec.get("pre_tokenizer"))
+        marks = _prefix_marks(_spec(backend.pre_tokenizer))
         if marks is None:
             return None
-        normalizer = backend.normalizer
         normalize = normalizer.normalize_str if normalizer is not None else str
-        return cls(normalize, marks, [a["content"] for a in added])
+        return cls(normalize, marks, [a.content for a in added])
 
     def drops(self, texts: list[str]) -> np.ndarray:
         """bool (n,): `texts[i]` tokenizes to the ids of `" " + texts[i]`."""
@@ -91,6 +90,12 @@ class LeadingSpace:
         ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1)
         starts = [m.start() for m in self._added.finditer(joined)]
         return np.searchsorted(ends, np.asarray(starts, dtype=np.int64), side="right")
+
+
+def _spec(component) -> dict | None:
+    """A normalizer's or pre-tokenizer's config (its part of tokenizer.json; the whole file is
+    not parsed: its vocabulary is most of it)."""
+    return None if component is None else json.loads(component.__getstate__())
 
 
 def _local(node: dict | None) -> bool:
