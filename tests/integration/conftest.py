@@ -3,6 +3,7 @@ vectors over real UDHR words, and the real UDHR text (fetched once into the shar
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from hyperofa.cli import CONF_DIR
 from hyperofa.config import RunConfig, to_run_config
 from hyperofa.config.schema import AssetsConfig
 from hyperofa.corpus.udhr import words
+from hyperofa.paths import cache_root
 from hyperofa.wordvec.io import WordVectors, save_word_vectors
 from tests.tiny import XLMR_SPECIALS, tiny_bert
 
@@ -67,9 +69,34 @@ def compose_run(overrides: list[str], run_dir: Path) -> RunConfig:
 
 @pytest.fixture
 def tiny_overrides(tiny_model_dir, tiny_vectors) -> list[str]:
+    return overrides_of(tiny_model_dir, tiny_vectors)
+
+
+@pytest.fixture(scope="session")
+def upstream_cache(tmp_path_factory, tiny_model_dir, tiny_vectors) -> Path:
+    """The cache of what every tiny run builds before initializing (the extended tokenizer, the
+    token → word maps, the D'=8 factorization, the copy map), built once a session."""
+    from hyperofa import pipeline
+
+    home = tmp_path_factory.mktemp("upstream")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("HYPEROFA_HOME", str(home))
+        args = [*overrides_of(tiny_model_dir, tiny_vectors), "factorize.dim=8", "stages=[copy]"]
+        pipeline.run(compose_run(args, home / "run"))
+    return home / "cache"
+
+
+@pytest.fixture
+def warm_cache(upstream_cache) -> None:
+    """A test's own cache starts with a copy of `upstream_cache`: it builds only what follows
+    (tests of the upstream stages and of the cache itself start cold)."""
+    shutil.copytree(upstream_cache, cache_root(), dirs_exist_ok=True)
+
+
+def overrides_of(model_dir: Path, vectors: Path) -> list[str]:
     return [
-        f"model.path={tiny_model_dir}",
-        f"word_vectors.path={tiny_vectors}",
+        f"model.path={model_dir}",
+        f"word_vectors.path={vectors}",
         f"langset.languages=[{','.join(LANGS)}]",
         f"langset.heldout_languages=[{','.join(UNSEEN)}]",
         "tokenizer.vocab_size=400",

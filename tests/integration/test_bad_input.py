@@ -168,6 +168,7 @@ def test_a_word2vec_binary_passes_under_the_default_group(tmp_path, tiny_overrid
     assert pipeline.run(run)["artifacts"]["match_source"]
 
 
+@pytest.mark.usefixtures("warm_cache")
 def test_the_hypernet_input_dim_comes_from_the_vectors(tmp_path, tiny_overrides):
     """colexnet_plus (200-d) or our 12-d test vectors: `hypernet.model.input_dim: null` fits both."""
     overrides = [*tiny_overrides, "initializer=hyperofa", "stages=[match,copy,initialize]"]

@@ -7,7 +7,7 @@ from hyperofa.paths import cache_root
 
 from .conftest import compose_run
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("warm_cache")]
 
 TINY_HYPERNET = [
     "initializer=hyperofa",

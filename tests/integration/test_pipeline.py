@@ -58,6 +58,7 @@ def test_random_and_ofa_end_to_end_on_tiny_inputs(tmp_path, tiny_overrides, dim)
             assert np.isfinite(row["metrics"][key])
 
 
+@pytest.mark.usefixtures("warm_cache")
 def test_same_seed_same_coordinates_different_seed_different(tmp_path, tiny_overrides):
     def coords(seed, name):
         run = compose_run(

@@ -50,6 +50,7 @@ def ud_dir(tmp_path):
     return tmp_path / "ud"
 
 
+@pytest.mark.usefixtures("warm_cache")
 def test_pretrain_then_downstream_task_on_the_final_model(tmp_path, tiny_overrides, ud_dir):
     overrides = [
         *tiny_overrides,
@@ -90,6 +91,7 @@ def test_pretrain_then_downstream_task_on_the_final_model(tmp_path, tiny_overrid
     assert again["rows"] == result["rows"]
 
 
+@pytest.mark.usefixtures("warm_cache")
 def test_wandb_offline_runs_land_in_the_job_dir_with_group_and_tags(tmp_path, tiny_overrides):
     from hyperofa.tracking import job_tracking, summary_metrics
 

@@ -21,7 +21,7 @@ from hyperofa.stages.initialize import load as load_initialization
 
 from .conftest import compose_run
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("warm_cache")]
 # fastText sized for the tiny text (4 languages × 20 articles): rarer tokens would have no vector
 TINY_STATIC = [
     "initializer.static.min_count=2",
