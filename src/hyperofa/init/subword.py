@@ -21,7 +21,6 @@ is the full model's, and building it costs the batch's pieces instead of the who
 from __future__ import annotations
 
 import copy
-import functools
 import json
 import re
 from collections.abc import Sequence
@@ -120,10 +119,9 @@ class UnigramVocab:
         return models.Unigram(pieces, ids.index(self.unk_id), self.byte_fallback), ids
 
 
-@functools.lru_cache(maxsize=2)
-def unigram_vocab(serialized: str) -> UnigramVocab:
-    """The Unigram vocabulary of a tokenizer's JSON (parsed once per tokenizer)."""
-    model = json.loads(serialized)["model"]
+def unigram_vocab(backend: Tokenizer) -> UnigramVocab:
+    """The Unigram vocabulary of a tokenizer's model."""
+    model = json.loads(backend.to_str())["model"]
     pieces = [(str(p), float(score)) for p, score in model["vocab"]]
     return UnigramVocab(
         pieces,
@@ -146,6 +144,7 @@ class SourcePieces:
         self.kind = vocab_kind(self.source_vocab)
         self.byte_level = _is_byte_level(self.backend)
         self.model_type = type(self.backend.model).__name__
+        self._parsed: dict[str, UnigramVocab] = {}  # shared with every `without` view
         self._exclude(excluded)
 
     def without(self, excluded: Sequence[int]) -> SourcePieces:
@@ -161,7 +160,9 @@ class SourcePieces:
             self.vocab = {t: i for t, i in self.source_vocab.items() if i not in self.excluded}
             self.prefix = self.model.continuing_subword_prefix
         elif self.excluded and self.model_type == "Unigram":
-            self.unigram = unigram_vocab(self.backend.to_str())
+            if not self._parsed:
+                self._parsed["unigram"] = unigram_vocab(self.backend)
+            self.unigram = self._parsed["unigram"]
         elif self.excluded and self.model_type == "BPE":
             data = _without_merges(json.loads(self.backend.to_str()), self.excluded)
             self.model = Tokenizer.from_str(json.dumps(data)).model
