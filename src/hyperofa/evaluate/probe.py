@@ -94,12 +94,19 @@ class RowProbe:
                 "probe: rows given for copied target tokens; expected new tokens only"
             )
         p = self.probe
-        matrix = stored_rows(self.model)
-        with torch.no_grad():  # the previous candidate's rows go back to the mean row first
-            matrix[self.new] = torch.from_numpy(self.rows[self.new]).to(matrix.dtype)
+        matrix, written = stored_rows(self.model), self.written
+        stale = np.setdiff1d(written.pop() if written else np.zeros(0, np.int64), ids)
+        with torch.no_grad():  # rows the previous candidate set and this one does not: the mean
+            matrix[stale] = torch.from_numpy(self.rows[stale]).to(matrix.dtype)
             matrix[ids] = torch.from_numpy(np.asarray(rows, dtype=np.float32)).to(matrix.dtype)
+        written.append(np.asarray(ids))
         kw = {"max_length": p.max_length, "batch_size": p.batch_size}
         return text_loss(p.family, self.model, p.tokenizer, p.texts, p.seed, **kw)
+
+    @cached_property
+    def written(self) -> list[np.ndarray]:
+        """The ids the last candidate wrote into `model` (none yet: an empty list)."""
+        return []
 
     @cached_property
     def model(self) -> Any:
