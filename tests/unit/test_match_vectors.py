@@ -47,24 +47,29 @@ def test_means_are_the_public_means_however_the_reads_are_cut(monkeypatch, budge
 
 
 class CountingTable(np.ndarray):
-    """A word table that remembers how many rows each read asked for."""
+    """A word table that remembers the rows each read asked for."""
 
-    reads: list[int]
+    reads: list[np.ndarray]
 
     def __getitem__(self, key):
         if isinstance(key, np.ndarray):
-            CountingTable.reads.append(len(key))
+            CountingTable.reads.append(key)
         return np.asarray(self).__getitem__(key)
 
 
-def test_the_table_is_read_in_pieces_of_listed_rows_only(monkeypatch):
+def test_the_table_is_read_in_pieces_of_listed_rows_only_once_a_piece(monkeypatch):
     rng = np.random.default_rng(0)
     twm = _random_map(rng, tokens=60, words=500)
     vectors = rng.normal(size=(500, 4)).astype(np.float32)
     monkeypatch.setattr(tokenwords, "PAIR_BUDGET", 32)
     CountingTable.reads = []
     table = vectors.view(CountingTable)
-    ours = token_vectors(twm, table, tokens=np.array([1, 2]))
-    listed = int(twm.multiplicity[twm.indptr[1] : twm.indptr[3]].sum())
-    assert sum(CountingTable.reads) == listed and max(CountingTable.reads) <= 32
-    np.testing.assert_array_equal(ours, token_vectors(twm, vectors, tokens=np.array([1, 2])))
+    tokens = np.array([2, 2, 5])  # 5 holds every word
+    ours = token_vectors(twm, table, tokens=tokens)
+    pairs = np.concatenate([twm.words_of(t) for t in tokens])  # the listed words, one per pair
+    reads = CountingTable.reads
+    assert max(map(len, reads)) <= 32 and all(np.all(np.diff(r) > 0) for r in reads)
+    np.testing.assert_array_equal(np.unique(np.concatenate(reads)), np.unique(pairs))
+    # no row twice in a read: token 2's second list repeats rows read for its first
+    assert len(pairs) // 32 <= len(reads) and sum(map(len, reads)) < len(pairs)
+    np.testing.assert_array_equal(ours, token_vectors(twm, vectors, tokens=tokens))

@@ -12,8 +12,7 @@ from hyperofa.errors import ConfigError, IncompatibleInputsError
 
 # token vector = mean over the multiset (public OFA) or the set of matched words
 WEIGHTINGS = tuple(w.value for w in WordWeighting)
-MAX_FORMS = 3  # a word is in a token's list at most once per surface form
-PAIR_BUDGET = 1 << 16  # word vectors read and summed at once (float64 at d = 200: 100 MB)
+PAIR_BUDGET = 1 << 16  # (token, word) pairs summed at once: ≤ this many rows read, float64
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,8 @@ def token_vectors(
     A token's list is the public code's (a word repeated once per form holding the token, in
     word order), each vector weighted 1/len in float64 and summed in list order: the means are
     bit-identical to it (ties between tokens stay ties). Only the rows of listed words are read,
-    `PAIR_BUDGET` at a time, so a memory-mapped table is never copied or converted whole.
+    each once per read of `PAIR_BUDGET` (token, word) pairs, so a memory-mapped table is never
+    copied or converted whole.
 
     Args:
         weighting: "multiset" — a word counts once per surface form that holds the token (the
@@ -84,9 +84,8 @@ def token_vectors(
         raise ConfigError("word_weighting", weighting, f"one of {', '.join(WEIGHTINGS)}")
     ids = np.arange(token_words.num_tokens) if tokens is None else np.asarray(tokens, np.int64)
     out = np.zeros((len(ids), word_vectors.shape[1]), dtype=np.float64)
-    for group in _groups(token_words.degree()[ids], PAIR_BUDGET // MAX_FORMS):
-        words, lengths = _word_lists(token_words, ids[group], weighting)
-        _add_means(out, group, words, lengths, word_vectors)
+    for group in _groups(token_words.degree()[ids], PAIR_BUDGET):
+        _add_means(out, group, _Lists.of(token_words, ids[group], weighting), word_vectors)
     return out
 
 
@@ -97,41 +96,57 @@ def _groups(sizes: np.ndarray, cap: int) -> list[np.ndarray]:
     return np.split(np.arange(len(sizes)), np.flatnonzero(np.diff(window)) + 1)
 
 
-def _word_lists(
-    token_words: TokenWordMap, ids: np.ndarray, weighting: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """The tokens' lists one after another (word rows, int64) and each list's length."""
-    starts, deg = token_words.indptr[ids], token_words.degree()[ids]
-    offsets = np.concatenate([[0], np.cumsum(deg)])
-    picked = np.repeat(starts - offsets[:-1], deg) + np.arange(offsets[-1])  # their pairs
-    times = token_words.multiplicity[picked] if weighting == "multiset" else 1
-    words = np.repeat(token_words.indices[picked], times)
-    lengths = np.bincount(np.repeat(np.arange(len(ids)), deg), np.ones(len(picked)) * times)
-    return words, np.pad(lengths, (0, len(ids) - len(lengths))).astype(np.int64)
+@dataclass(frozen=True)
+class _Lists:
+    """Some tokens' lists one after another, as (word, times) pairs: the word rows (int64),
+    how often each stands in its list in a row (int64), and each token's number of pairs."""
+
+    words: np.ndarray
+    times: np.ndarray
+    pairs: np.ndarray
+
+    @classmethod
+    def of(cls, token_words: TokenWordMap, ids: np.ndarray, weighting: str) -> _Lists:
+        starts, deg = token_words.indptr[ids], token_words.degree()[ids]
+        offsets = np.concatenate([[0], np.cumsum(deg)])
+        picked = np.repeat(starts - offsets[:-1], deg) + np.arange(offsets[-1])
+        times = (
+            token_words.multiplicity[picked].astype(np.int64)
+            if weighting == "multiset"
+            else np.ones(len(picked), np.int64)
+        )
+        return cls(token_words.indices[picked], times, deg)
 
 
-def _add_means(
-    out: np.ndarray, rows: np.ndarray, words: np.ndarray, lengths: np.ndarray, vectors
-) -> None:
-    """out[rows[k]] = Σ vectors[w] / lengths[k] over the k-th list of `words`, in list order,
-    reading `PAIR_BUDGET` rows at a time; a list cut between two reads goes on from its sum.
+def _add_means(out: np.ndarray, rows: np.ndarray, lists: _Lists, vectors) -> None:
+    """out[rows[k]] = Σ vectors[w] / len over the k-th list, in list order, reading the rows of
+    `PAIR_BUDGET` pairs at a time, each distinct row once; a list cut between two reads goes on
+    from its sum.
 
     The sums go through a sparse product, which adds each row's terms one after another as the
-    public code's `sum(axis=0)` does (numpy's `add.reduceat` would add them pairwise)."""
-    ends = np.cumsum(lengths)
-    starts = ends - lengths
-    weights = np.repeat(1.0 / np.maximum(lengths, 1), lengths)
-    for p0 in range(0, len(words), PAIR_BUDGET):
-        p1 = min(p0 + PAIR_BUDGET, len(words))
-        block = np.asarray(vectors[words[p0:p1]], dtype=np.float64)
+    public code's `sum(axis=0)` does (numpy's `add.reduceat` would add them pairwise); a word
+    standing k times in a row is k columns of the same row."""
+    ends = np.cumsum(lists.pairs)
+    starts = ends - lists.pairs
+    entries = np.concatenate([[0], np.cumsum(lists.times)])  # list entries before each pair
+    length = entries[ends] - entries[starts]  # entries of each list
+    weight = np.repeat(1.0 / np.maximum(length, 1), lists.pairs)  # of each pair's entries
+    for p0 in range(0, len(lists.words), PAIR_BUDGET):
+        p1 = min(p0 + PAIR_BUDGET, len(lists.words))
+        distinct, column = np.unique(lists.words[p0:p1], return_inverse=True)
         first, last = np.searchsorted(ends, p0, "right"), np.searchsorted(starts, p1, "left")
         listed = np.arange(first, last)
-        listed = listed[lengths[listed] > 0]
-        cuts = np.concatenate([[0], np.minimum(ends[listed], p1) - p0])
-        terms = weights[p0:p1]
-        if starts[listed[0]] < p0:  # the first list goes on: its sum so far, weighted 1, first
-            block = np.vstack([out[rows[listed[0]]], block])
-            terms = np.concatenate([[1.0], terms])
+        listed = listed[lists.pairs[listed] > 0]
+        carried = int(starts[listed[0]] < p0)  # the first list goes on: its sum so far, weighted 1
+        block = np.empty((len(distinct) + carried, out.shape[1]), dtype=np.float64)
+        block[carried:] = vectors[distinct]
+        times = lists.times[p0:p1]
+        columns = np.repeat(column + carried, times)
+        terms = np.repeat(weight[p0:p1], times)
+        cuts = np.concatenate([[0], entries[np.minimum(ends[listed], p1)] - entries[p0]])
+        if carried:
+            block[0] = out[rows[listed[0]]]
+            columns, terms = np.concatenate([[0], columns]), np.concatenate([[1.0], terms])
             cuts[1:] += 1
-        mean = sp.csr_matrix((terms, np.arange(len(block)), cuts), (len(listed), len(block)))
+        mean = sp.csr_matrix((terms, columns, cuts), (len(listed), len(block)))
         out[rows[listed]] = mean @ block
