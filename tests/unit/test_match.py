@@ -10,6 +10,7 @@ from hyperofa.match import (
     tokenizer_encoder,
     word_variants,
 )
+from hyperofa.match.encoders import _separator
 from tests.tiny import unigram_tokenizer
 
 PIECES = [
@@ -139,6 +140,7 @@ def _xlmr():
 
 WORDS = ["haus", "$haus", "haus$baum", "$aus$", "don't", "ärger", "Haus.", "x", "$", "straße"]
 ODD = ["", " ", "  x", "a b  c", "<mask>", "a<mask>b", "[MASK]", "<s>", "𝔘ñï😀", "中文 字", "\t\n"]
+ODD += ["＜s＞"]  # NFKC makes it `<s>`, which XLM-R's model then reads as its piece, id 0
 
 
 @pytest.mark.parametrize("make", [unigram_tokenizer, _byte_level_bpe, _wordpiece, _xlmr])
@@ -147,12 +149,53 @@ def test_fast_encoder_gives_the_ids_of_one_tokenizer_call_per_string(make):
     texts = [form for w in WORDS for form in word_variants(w)] + ODD
     alone = [tok(t, add_special_tokens=False)["input_ids"] for t in texts]
     assert alone == [tok.encode(t, add_special_tokens=False) for t in texts]  # the public call
+    assert _separator(tok.backend_tokenizer) is not None  # the strings go in between separators
     flat = pretokenized_encoder(tok.backend_tokenizer, chunk=4)(texts)  # chunks cut mid-list
     assert flat.ids.tolist() == [i for ids in alone for i in ids]
     assert flat.owners.tolist() == [j for j, ids in enumerate(alone) for _ in ids]
     assert pretokenized_encoder(tok.backend_tokenizer)([]).ids.size == 0
     special = {tok.mask_token_id} & {i for ids in alone for i in ids}
     assert special, "a special token's text gives its id, as `tokenizer.encode` does"
+
+
+class _Calls:
+    """A tokenizers backend that records the chunks each batch call encodes."""
+
+    def __init__(self, backend):
+        self.backend, self.calls = backend, []
+
+    def __getattr__(self, name):
+        return getattr(self.backend, name)
+
+    def encode_batch(self, parts, **kw):
+        self.calls.append(("word_ids", [p[0] for p in parts]))
+        return self.backend.encode_batch(parts, **kw)
+
+    def encode_batch_fast(self, parts, **kw):
+        self.calls.append(("separators", [p[0] for p in parts]))
+        return self.backend.encode_batch_fast(parts, **kw)
+
+
+@pytest.mark.parametrize("specials_as_text", [False, True])
+def test_only_chunks_whose_separators_are_off_are_encoded_again(specials_as_text):
+    tok = _xlmr()
+    texts = ["haus", "baum", "＜s＞", "x", "a<s>b", "Haus", "don't", ""]
+    call = {"add_special_tokens": False, "split_special_tokens": specials_as_text}
+    alone = [tok(t, **call)["input_ids"] for t in texts]
+    # a call splitting specials as text leaves that on: then there is no separator
+    assert tok.backend_tokenizer.encode_special_tokens == specials_as_text
+    backend = _Calls(tok.backend_tokenizer)
+    flat = pretokenized_encoder(backend, chunk=2)(texts)
+    assert flat.ids.tolist() == [i for ids in alone for i in ids]
+    assert flat.owners.tolist() == [j for j, ids in enumerate(alone) for _ in ids]
+    if specials_as_text:
+        assert backend.calls == [("word_ids", ["haus", "＜s＞", "a<s>b", "don't"])]
+    else:
+        assert alone[2][-1] == 0 and alone[4][1] == 0  # the separator's id, from the strings
+        assert backend.calls == [
+            ("separators", ["haus", "＜s＞", "a<s>b", "don't"]),
+            ("word_ids", ["＜s＞", "a<s>b"]),
+        ]
 
 
 def test_fast_and_per_string_encoders_build_the_same_map():
