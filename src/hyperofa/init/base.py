@@ -91,11 +91,22 @@ class HeldOut(Protocol):
         ...
 
 
-def random_rows(source_rows: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """n rows drawn from normal(mean, std) of each dimension of the source rows."""
+def random_rows(
+    source_rows: np.ndarray, n: int, rng: np.random.Generator, chunk: int = 1 << 14
+) -> np.ndarray:
+    """n rows drawn from normal(mean, std) of each dimension of the source rows.
+
+    The values of `rng.normal(mean, std, (n, k))` (mean + std · z, z standard normal, in row
+    order), drawn `chunk` rows at a time: a float64 (n, k) draw never exists whole."""
     mean = source_rows.mean(axis=0, dtype=np.float64)
     std = source_rows.std(axis=0, dtype=np.float64)
-    return rng.normal(mean, std, size=(n, source_rows.shape[1])).astype(np.float32)
+    out = np.empty((n, source_rows.shape[1]), dtype=np.float32)
+    for start in range(0, n, chunk):
+        z = rng.standard_normal((min(chunk, n - start), source_rows.shape[1]))
+        z *= std
+        z += mean
+        out[start : start + len(z)] = z
+    return out
 
 
 def initialize(initializer: Initializer, inputs: InitInputs) -> InitResult:

@@ -5,7 +5,7 @@ from hyperofa.config.initializers import OFAConfig
 from hyperofa.config.rules import check_tree
 from hyperofa.errors import ConfigError, EmptyInputError
 from hyperofa.init import ofa
-from hyperofa.init.base import InitInputs, initialize
+from hyperofa.init.base import InitInputs, initialize, random_rows
 from hyperofa.init.provenance import Provenance
 from hyperofa.init.random import RandomInitializer
 from hyperofa.match import TokenWordMap
@@ -205,3 +205,12 @@ def test_random_rows_follow_source_statistics_and_seed():
     assert np.array_equal(a, initialize(RandomInitializer(), inp).rows)  # same seed, same rows
     inp.seed = 1
     assert not np.array_equal(a, initialize(RandomInitializer(), inp).rows)
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 1 << 14])
+def test_random_rows_are_numpys_normal_draw_whatever_the_chunk(chunk):
+    source = np.random.default_rng(5).normal(0.3, 2.0, size=(50, 7)).astype(np.float32)
+    mean, std = source.mean(0, dtype=np.float64), source.std(0, dtype=np.float64)
+    expected = np.random.default_rng(9).normal(mean, std, size=(10, 7)).astype(np.float32)
+    ours = random_rows(source, 10, np.random.default_rng(9), chunk=chunk)
+    np.testing.assert_array_equal(ours, expected)  # the same values, bit for bit
