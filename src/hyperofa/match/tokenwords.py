@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,6 +15,7 @@ from hyperofa.errors import ConfigError, IncompatibleInputsError
 # token vector = mean over the multiset (public OFA) or the set of matched words
 WEIGHTINGS = tuple(w.value for w in WordWeighting)
 PAIR_BUDGET = 1 << 16  # (token, word) pairs summed at once: ≤ this many rows read, float64
+THREADS = min(4, os.cpu_count() or 1)  # groups of PAIR_BUDGET pairs summed at once
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ def token_vectors(
     word order), each vector weighted 1/len in float64 and summed in list order: the means are
     bit-identical to it (ties between tokens stay ties). Only the rows of listed words are read,
     each once per read of `PAIR_BUDGET` (token, word) pairs, so a memory-mapped table is never
-    copied or converted whole.
+    copied or converted whole. Groups of tokens are summed on `THREADS` threads.
 
     Args:
         weighting: "multiset" — a word counts once per surface form that holds the token (the
@@ -84,8 +87,13 @@ def token_vectors(
         raise ConfigError("word_weighting", weighting, f"one of {', '.join(WEIGHTINGS)}")
     ids = np.arange(token_words.num_tokens) if tokens is None else np.asarray(tokens, np.int64)
     out = np.zeros((len(ids), word_vectors.shape[1]), dtype=np.float64)
-    for group in _groups(token_words.degree()[ids], PAIR_BUDGET):
+
+    def add(group: np.ndarray) -> None:
         _add_means(out, group, _Lists.of(token_words, ids[group], weighting), word_vectors)
+
+    # groups write disjoint rows; numpy's row reads and scipy's sums release the GIL
+    with ThreadPoolExecutor(THREADS, thread_name_prefix="token-vectors") as pool:
+        list(pool.map(add, _groups(token_words.degree()[ids], PAIR_BUDGET)))
     return out
 
 
