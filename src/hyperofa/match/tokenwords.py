@@ -15,7 +15,11 @@ from hyperofa.errors import ConfigError, IncompatibleInputsError
 # token vector = mean over the multiset (public OFA) or the set of matched words
 WEIGHTINGS = tuple(w.value for w in WordWeighting)
 PAIR_BUDGET = 1 << 16  # (token, word) pairs summed at once: ≤ this many rows read, float64
-THREADS = min(4, os.cpu_count() or 1)  # groups of PAIR_BUDGET pairs summed at once
+# groups of PAIR_BUDGET pairs summed at once, on the cores this process may use (a SLURM job's
+# share of a node, not the node's count)
+THREADS = min(
+    4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+)
 
 
 @dataclass(frozen=True)
