@@ -12,7 +12,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "hyperofa"
 # bottom to top; a unit is a top-level module or package of hyperofa (docs/architecture.md)
 LAYERS = [
     {"hyperofa", "errors"},
-    {"paths", "artifacts", "knn"},
+    {"paths", "artifacts", "knn", "ordered_sums"},
     {"config"},
     {"training", "corpus", "vocab", "factorize"},
     {"wordvec", "match", "masking", "models", "hypernet"},

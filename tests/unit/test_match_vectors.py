@@ -1,5 +1,6 @@
-"""Token means read the word table in pieces: bit-identical to the public code's list means
-however the lists are cut between reads, and never reading the table whole."""
+"""Token means: bit-identical to the public code's list means however the tokens are grouped
+and threaded, read from a memory-mapped table in place, refused where the map lists rows the
+table lacks."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import numpy as np
 import pytest
 
 import hyperofa.match.tokenwords as tokenwords
+from hyperofa.errors import IncompatibleInputsError
 from hyperofa.match import TokenWordMap, token_vectors
 from tests import oracle_ofa
 
@@ -32,13 +34,14 @@ def _public_lists(twm: TokenWordMap, weighting: str) -> dict[int, list[int]]:
     return lists
 
 
-@pytest.mark.parametrize("budget", [1, 2, 7, 64, 1 << 16])
+@pytest.mark.parametrize(("group", "threads"), [(1, 1), (2, 3), (7, 2), (64, 4), (1 << 16, 2)])
 @pytest.mark.parametrize("weighting", ["multiset", "set"])
-def test_means_are_the_public_means_however_the_reads_are_cut(monkeypatch, budget, weighting):
-    rng = np.random.default_rng(budget)
+def test_means_are_the_public_means_however_the_work_is_cut(monkeypatch, group, threads, weighting):
+    rng = np.random.default_rng(group)
     twm = _random_map(rng, tokens=40, words=90)
     vectors = rng.normal(size=(90, 5)).astype(np.float32)
-    monkeypatch.setattr(tokenwords, "PAIR_BUDGET", budget)
+    monkeypatch.setattr(tokenwords, "GROUP_PAIRS", group)
+    monkeypatch.setattr(tokenwords, "THREADS", threads)
     expected = oracle_ofa.subword_vectors(40, _public_lists(twm, weighting), vectors)
     np.testing.assert_array_equal(token_vectors(twm, vectors, weighting), expected)
     some = np.array([5, 39, 3, 0, 5, 17])  # any order, repeats and empty lists included
@@ -46,30 +49,21 @@ def test_means_are_the_public_means_however_the_reads_are_cut(monkeypatch, budge
     assert token_vectors(twm, vectors, weighting, np.array([], np.int64)).shape == (0, 5)
 
 
-class CountingTable(np.ndarray):
-    """A word table that remembers the rows each read asked for."""
-
-    reads: list[np.ndarray]
-
-    def __getitem__(self, key):
-        if isinstance(key, np.ndarray):
-            CountingTable.reads.append(key)
-        return np.asarray(self).__getitem__(key)
-
-
-def test_the_table_is_read_in_pieces_of_listed_rows_only_once_a_piece(monkeypatch):
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_a_memory_mapped_table_of_any_float_dtype_is_read_in_place(tmp_path, dtype):
     rng = np.random.default_rng(0)
     twm = _random_map(rng, tokens=60, words=500)
-    vectors = rng.normal(size=(500, 4)).astype(np.float32)
-    monkeypatch.setattr(tokenwords, "PAIR_BUDGET", 32)
-    CountingTable.reads = []
-    table = vectors.view(CountingTable)
-    tokens = np.array([2, 2, 5])  # 5 holds every word
-    ours = token_vectors(twm, table, tokens=tokens)
-    pairs = np.concatenate([twm.words_of(t) for t in tokens])  # the listed words, one per pair
-    reads = CountingTable.reads
-    assert max(map(len, reads)) <= 32 and all(np.all(np.diff(r) > 0) for r in reads)
-    np.testing.assert_array_equal(np.unique(np.concatenate(reads)), np.unique(pairs))
-    # no row twice in a read: token 2's second list repeats rows read for its first
-    assert len(pairs) // 32 <= len(reads) and sum(map(len, reads)) < len(pairs)
-    np.testing.assert_array_equal(ours, token_vectors(twm, vectors, tokens=tokens))
+    vectors = rng.normal(size=(500, 4)).astype(dtype)
+    np.save(tmp_path / "vectors.npy", vectors)
+    table = np.load(tmp_path / "vectors.npy", mmap_mode="r")
+    expected = oracle_ofa.subword_vectors(60, _public_lists(twm, "multiset"), vectors)
+    np.testing.assert_array_equal(token_vectors(twm, table), expected)
+
+
+def test_a_map_listing_rows_past_the_table_is_refused():
+    rng = np.random.default_rng(1)
+    twm = _random_map(rng, tokens=20, words=50)
+    vectors = rng.normal(size=(49, 3))  # the map lists row 49 (token 5 holds every word)
+    with pytest.raises(IncompatibleInputsError, match="word row 49.*49 rows"):
+        token_vectors(twm, vectors)
+    np.testing.assert_array_equal(token_vectors(twm, vectors, tokens=np.array([3])), [[0, 0, 0]])

@@ -7,16 +7,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from hyperofa.config.enums import WordWeighting
 from hyperofa.errors import ConfigError, IncompatibleInputsError
 
 # token vector = mean over the multiset (public OFA) or the set of matched words
 WEIGHTINGS = tuple(w.value for w in WordWeighting)
-PAIR_BUDGET = 1 << 16  # (token, word) pairs summed at once: ≤ this many rows read, float64
-# groups of PAIR_BUDGET pairs summed at once, on the cores this process may use (a SLURM job's
-# share of a node, not the node's count)
+GROUP_PAIRS = 1 << 16  # (token, word) pairs summed by one task
+# tasks run on the cores this process may use (a SLURM job's share of a node, not the node's count)
 THREADS = min(
     4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 )
@@ -78,9 +76,9 @@ def token_vectors(
 
     A token's list is the public code's (a word repeated once per form holding the token, in
     word order), each vector weighted 1/len in float64 and summed in list order: the means are
-    bit-identical to it (ties between tokens stay ties). Only the rows of listed words are read,
-    each once per read of `PAIR_BUDGET` (token, word) pairs, so a memory-mapped table is never
-    copied or converted whole. Groups of tokens are summed on `THREADS` threads.
+    bit-identical to it (ties between tokens stay ties). Each listed row is read where it lies
+    (a memory-mapped table is never copied or converted whole) by a compiled loop
+    (`hyperofa.ordered_sums`), on `THREADS` threads, a group of ~`GROUP_PAIRS` pairs each.
 
     Args:
         weighting: "multiset" — a word counts once per surface form that holds the token (the
@@ -89,16 +87,46 @@ def token_vectors(
     """
     if weighting not in WEIGHTINGS:
         raise ConfigError("word_weighting", weighting, f"one of {', '.join(WEIGHTINGS)}")
+    from hyperofa.ordered_sums import add_list_means
+
     ids = np.arange(token_words.num_tokens) if tokens is None else np.asarray(tokens, np.int64)
     out = np.zeros((len(ids), word_vectors.shape[1]), dtype=np.float64)
+    table = np.asarray(word_vectors)  # a memory map's own pages, not a copy
+    if table.dtype not in (np.float32, np.float64):  # the loop reads these two (float16: widened)
+        table = table.astype(np.float64)
+    starts, ends = token_words.indptr[ids], token_words.indptr[ids + 1]
+    _check_rows(token_words.indices, starts, ends, len(table))
 
     def add(group: np.ndarray) -> None:
-        _add_means(out, group, _Lists.of(token_words, ids[group], weighting), word_vectors)
+        add_list_means(
+            out,
+            group,
+            starts[group],
+            ends[group],
+            token_words.indices,
+            token_words.multiplicity,
+            weighting == "multiset",
+            table,
+        )
 
-    # groups write disjoint rows; numpy's row reads and scipy's sums release the GIL
+    # groups write disjoint rows; the compiled loop releases the GIL
     with ThreadPoolExecutor(THREADS, thread_name_prefix="token-vectors") as pool:
-        list(pool.map(add, _groups(token_words.degree()[ids], PAIR_BUDGET)))
+        list(pool.map(add, _groups(ends - starts, GROUP_PAIRS)))
     return out
+
+
+def _check_rows(words: np.ndarray, starts: np.ndarray, ends: np.ndarray, num_rows: int) -> None:
+    """The listed words are rows of the table (the compiled loop does not check its reads); each
+    list is sorted, so its first and last entries bound it."""
+    listed = ends > starts
+    if not listed.any():
+        return
+    low, high = int(words[starts[listed]].min()), int(words[ends[listed] - 1].max())
+    if low < 0 or high >= num_rows:
+        raise IncompatibleInputsError(
+            f"token-word map lists word row {low if low < 0 else high:,}; the word-vector table "
+            f"has {num_rows:,} rows (a map built from another table?)"
+        )
 
 
 def _groups(sizes: np.ndarray, cap: int) -> list[np.ndarray]:
@@ -106,59 +134,3 @@ def _groups(sizes: np.ndarray, cap: int) -> list[np.ndarray]:
     first position that starts past it, so one large size makes a run of its own)."""
     window = (np.cumsum(sizes) - sizes) // max(cap, 1)
     return np.split(np.arange(len(sizes)), np.flatnonzero(np.diff(window)) + 1)
-
-
-@dataclass(frozen=True)
-class _Lists:
-    """Some tokens' lists one after another, as (word, times) pairs: the word rows (int64),
-    how often each stands in its list in a row (int64), and each token's number of pairs."""
-
-    words: np.ndarray
-    times: np.ndarray
-    pairs: np.ndarray
-
-    @classmethod
-    def of(cls, token_words: TokenWordMap, ids: np.ndarray, weighting: str) -> _Lists:
-        starts, deg = token_words.indptr[ids], token_words.degree()[ids]
-        offsets = np.concatenate([[0], np.cumsum(deg)])
-        picked = np.repeat(starts - offsets[:-1], deg) + np.arange(offsets[-1])
-        times = (
-            token_words.multiplicity[picked].astype(np.int64)
-            if weighting == "multiset"
-            else np.ones(len(picked), np.int64)
-        )
-        return cls(token_words.indices[picked], times, deg)
-
-
-def _add_means(out: np.ndarray, rows: np.ndarray, lists: _Lists, vectors) -> None:
-    """out[rows[k]] = Σ vectors[w] / len over the k-th list, in list order, reading the rows of
-    `PAIR_BUDGET` pairs at a time, each distinct row once; a list cut between two reads goes on
-    from its sum.
-
-    The sums go through a sparse product, which adds each row's terms one after another as the
-    public code's `sum(axis=0)` does (numpy's `add.reduceat` would add them pairwise); a word
-    standing k times in a row is k columns of the same row."""
-    ends = np.cumsum(lists.pairs)
-    starts = ends - lists.pairs
-    entries = np.concatenate([[0], np.cumsum(lists.times)])  # list entries before each pair
-    length = entries[ends] - entries[starts]  # entries of each list
-    weight = np.repeat(1.0 / np.maximum(length, 1), lists.pairs)  # of each pair's entries
-    for p0 in range(0, len(lists.words), PAIR_BUDGET):
-        p1 = min(p0 + PAIR_BUDGET, len(lists.words))
-        distinct, column = np.unique(lists.words[p0:p1], return_inverse=True)
-        first, last = np.searchsorted(ends, p0, "right"), np.searchsorted(starts, p1, "left")
-        listed = np.arange(first, last)
-        listed = listed[lists.pairs[listed] > 0]
-        carried = int(starts[listed[0]] < p0)  # the first list goes on: its sum so far, weighted 1
-        block = np.empty((len(distinct) + carried, out.shape[1]), dtype=np.float64)
-        block[carried:] = vectors[distinct]
-        times = lists.times[p0:p1]
-        columns = np.repeat(column + carried, times)
-        terms = np.repeat(weight[p0:p1], times)
-        cuts = np.concatenate([[0], entries[np.minimum(ends[listed], p1)] - entries[p0]])
-        if carried:
-            block[0] = out[rows[listed[0]]]
-            columns, terms = np.concatenate([[0], columns]), np.concatenate([[1.0], terms])
-            cuts[1:] += 1
-        mean = sp.csr_matrix((terms, columns, cuts), (len(listed), len(block)))
-        out[rows[listed]] = mean @ block
