@@ -89,12 +89,12 @@ def match(inputs: InputPaths, work: Work, clock: Clock, side: str, share: float 
     """`stages.match_stage`: token→word CSR map with multiplicities of one tokenizer (of the first
     `share` of the words only, for profiling: then nothing is saved)."""
     from hyperofa.match import build_token_word_map, tokenizer_encoder
-    from hyperofa.wordvec.io import split_key
+    from hyperofa.wordvec.io import key_words
 
     tok, wv = tokenizer(inputs, side), word_vectors(inputs)
     keys = wv.keys[: round(len(wv) * share)] if share else wv.keys
     with clock:
-        words = [split_key(k)[1] for k in keys]
+        words = key_words(keys)
         twm = build_token_word_map(words, tokenizer_encoder(tok), len(tok))
     if not share:
         work.save(

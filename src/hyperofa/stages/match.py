@@ -11,7 +11,7 @@ from hyperofa.artifacts import Artifact, cached_stage
 from hyperofa.match import TokenWordMap, build_token_word_map, tokenizer_encoder
 from hyperofa.paths import cache_root
 from hyperofa.stages.common import Keyed, load_npy
-from hyperofa.wordvec.io import WordVectors, split_key
+from hyperofa.wordvec.io import WordVectors, key_words
 
 log = logging.getLogger(__name__)
 FILES = ("indptr", "indices", "multiplicity")
@@ -21,7 +21,7 @@ def match(tokenizer: Keyed, vectors: Keyed[WordVectors]) -> Artifact:
     """Token→word CSR map, with each pair's multiplicity, for every id of the tokenizer."""
 
     def build(tmp: Path) -> dict:
-        words = [split_key(k)[1] for k in vectors.value.keys]
+        words = key_words(vectors.value.keys)
         encode = tokenizer_encoder(tokenizer.value)
         twm = build_token_word_map(words, encode, len(tokenizer.value))
         for name in FILES:

@@ -36,10 +36,12 @@ __all__ = [
     "load_word_vectors",
     "peek_word_vectors",
     "save_word_vectors",
+    "key_words",
     "split_key",
 ]
 UNPREFIXED_POLICIES = ("error", "english")
 _PREFIX = re.compile(r"[a-z]{3}:")
+_LINE_WITHOUT_PREFIX = re.compile(r"(?m)^(?![a-z]{3}:)")
 
 
 @dataclass(eq=False)
@@ -78,6 +80,15 @@ def split_key(key: str) -> tuple[str, str]:
     if _PREFIX.match(key):
         return key[:3], key[4:]
     return "eng", key
+
+
+def key_words(keys: list[str]) -> list[str]:
+    """`split_key(k)[1]` of every key. Where all keys have their `lang:` prefix (a loaded table's
+    do), one regex pass over the keys joined by newlines shows it, and the words are slices."""
+    joined = "\n".join(keys)
+    if joined.count("\n") == len(keys) - 1 and not _LINE_WITHOUT_PREFIX.search(joined):
+        return [k[4:] for k in keys]
+    return [split_key(k)[1] for k in keys]
 
 
 def _apply_prefix_policy(keys: list[str], policy: str, path: Path, binary: bool) -> list[str]:

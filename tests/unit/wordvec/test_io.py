@@ -8,6 +8,7 @@ import pytest
 from hyperofa.errors import BadFileError, IncompatibleInputsError, MissingPathError
 from hyperofa.wordvec.io import (
     WordVectors,
+    key_words,
     load_word_vectors,
     peek_word_vectors,
     save_word_vectors,
@@ -39,6 +40,21 @@ def test_round_trip_is_exact(tmp_path, wv, binary, suffix):
         assert back.keys == wv.keys
         np.testing.assert_array_equal(back.vectors, wv.vectors)
     assert not list(tmp_path.glob(".*tmp*"))  # the temp file was renamed, not left behind
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        ["deu:$haus", "eng:a:b", "xyz:", "eng:wo rd"],  # all prefixed: the sliced path
+        ["deu:haus", "house", "eng:x"],  # one without a prefix
+        ["deu:haus", "abcd:x", "Eng:y"],  # prefixes that only look like one
+        ["deu:a\nxyz:b", "eng:c"],  # a newline inside a key hides nothing
+        ["deu:a", ""],  # an empty last key
+        [],
+    ],
+)
+def test_key_words_are_split_keys_words(keys):
+    assert key_words(keys) == [split_key(k)[1] for k in keys]
 
 
 def test_word_vectors_container(wv):
