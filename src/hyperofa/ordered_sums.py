@@ -1,6 +1,7 @@
 """Compiled loops (numba; imported on first use, compiled once and cached on disk) that add float64
-terms in one fixed order, so a value never depends on where its row sits or how the work is cut:
-token means in list order (`add_list_means`), cosine rows in dimension order (`ordered_dots`)."""
+terms in one fixed order, so a value never depends on where its row sits or how the work is cut,
+nor on the CPU (no fused multiply-adds): token means in list order (`add_list_means`), cosines in
+dimension order (`ordered_dots` for dense rows, `gathered_dots` for given rows)."""
 
 from __future__ import annotations
 
@@ -55,3 +56,31 @@ def ordered_dots(columns, queries, out):
                 for i in range(m):
                     acc[i] += x * column[i]
             out[q, start:stop] = acc[:m]
+
+
+@numba.njit(nogil=True, cache=True)
+def gathered_dots(rows, queries, picks, out):
+    """out[q, i] = Σ_j queries[q, j] · rows[picks[q, i], j], float64, added in order of j: the
+    values of `ordered_dots`, for some rows of each query, read where they lie (no gathered
+    copy). Four rows at a time, each its own chain of sums."""
+    width, k = rows.shape[1], picks.shape[1]
+    for q in range(picks.shape[0]):
+        i = 0
+        while i < k:
+            r0, r1 = picks[q, i], picks[q, min(i + 1, k - 1)]
+            r2, r3 = picks[q, min(i + 2, k - 1)], picks[q, min(i + 3, k - 1)]
+            s0 = s1 = s2 = s3 = 0.0
+            for j in range(width):
+                x = queries[q, j]
+                s0 += x * rows[r0, j]
+                s1 += x * rows[r1, j]
+                s2 += x * rows[r2, j]
+                s3 += x * rows[r3, j]
+            out[q, i] = s0
+            if i + 1 < k:
+                out[q, i + 1] = s1
+            if i + 2 < k:
+                out[q, i + 2] = s2
+            if i + 3 < k:
+                out[q, i + 3] = s3
+            i += 4

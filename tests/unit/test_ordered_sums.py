@@ -1,11 +1,11 @@
-"""The compiled dot loop adds in dimension order: equal to a plain loop over dimensions, and equal
-columns get equal values wherever they sit, across its blocks."""
+"""The compiled dot loops add in dimension order: equal to a plain loop over dimensions, equal
+columns get equal values wherever they sit, and picked rows get the values of the dense row."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from hyperofa.ordered_sums import _BLOCK, ordered_dots
+from hyperofa.ordered_sums import _BLOCK, gathered_dots, ordered_dots
 
 
 def test_dots_are_summed_in_dimension_order_whatever_the_position():
@@ -23,3 +23,16 @@ def test_dots_are_summed_in_dimension_order_whatever_the_position():
     np.testing.assert_array_equal(out, expected)
     np.testing.assert_array_equal(out[:, [1, _BLOCK - 1, _BLOCK, 2 * _BLOCK + 36]], out[:, [0] * 4])
     np.testing.assert_allclose(out, queries @ columns, rtol=1e-12, atol=1e-12)
+
+
+def test_gathered_dots_are_the_ordered_dots_of_the_picked_rows():
+    rng = np.random.default_rng(1)
+    rows = rng.normal(size=(50, 9))
+    queries = rng.normal(size=(6, 9))
+    dense = np.empty((6, 50))
+    ordered_dots(np.ascontiguousarray(rows.T), queries, dense)
+    for k in (1, 3, 4, 5, 8, 11):  # whole groups of four and remainders
+        picks = rng.integers(0, 50, (6, k))
+        out = np.full((6, k), np.nan)
+        gathered_dots(rows, queries, picks, out)
+        np.testing.assert_array_equal(out, np.take_along_axis(dense, picks, 1))

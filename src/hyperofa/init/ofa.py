@@ -10,8 +10,9 @@ What we do where the public code leaves a choice to its tools:
 - Candidates are all source tokens, as there: a token without words has a zero vector, hence
   similarity 0 (sklearn's `cosine_similarity`), and can be picked when fewer than k others beat 0.
 - Similarity is float64, as the public code's (dense float64 vectors, sklearn): faiss searches the
-  float32 vectors for the top k + `RESCORE_MARGIN`, whose cosines are then recomputed in float64,
-  so float32 rounding cannot reorder neighbours.
+  float32 vectors for the top k + `RESCORE_MARGIN`, whose cosines are then recomputed in float64
+  (summed in dimension order, `hyperofa.ordered_sums`), so float32 rounding cannot reorder
+  neighbours.
 - Ties at the k-th place (equal similarity, e.g. two source tokens matched by exactly the same
   words; pool gap ≤ `TIE_TOLERANCE`): resolved as the public code resolves them, by
   `np.argpartition` over the query's float64 similarity to every source token in id order (a
@@ -140,10 +141,13 @@ class Candidates:
 
     def top_k(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(float64 similarities, source ids), (q, k) each, of unit `queries` (q, d)."""
+        from hyperofa.ordered_sums import gathered_dots
+
         found = min(k + RESCORE_MARGIN, len(self.with_words))
         _, pos = self.index.search(queries, found)
         safe = np.maximum(pos, 0)  # faiss pads with -1 when it finds fewer
-        sims = np.einsum("qd,qkd->qk", queries, self.vectors[safe])
+        sims = np.empty(pos.shape)
+        gathered_dots(self.vectors, np.ascontiguousarray(queries, dtype=np.float64), safe, sims)
         sims[pos < 0] = -np.inf
         ids = self.with_words[safe]
         zeros = self.without[: k + 1]
