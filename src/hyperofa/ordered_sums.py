@@ -84,3 +84,22 @@ def gathered_dots(rows, queries, picks, out):
             if i + 3 < k:
                 out[q, i + 3] = s3
             i += 4
+
+
+@numba.njit(nogil=True, cache=True)
+def column_moments(rows):
+    """(mean, std) float64 (d,) of each column of `rows` (n, d), n > 0: the values of numpy's
+    `mean(axis=0, dtype=float64)` and `std(axis=0, dtype=float64)`, which add the rows one after
+    another, in two passes over `rows` and no (n, d) float64 temporary."""
+    n, width = rows.shape
+    total = np.zeros(width)
+    for i in range(n):
+        for j in range(width):
+            total[j] += np.float64(rows[i, j])
+    mean = total / n
+    squares = np.zeros(width)
+    for i in range(n):
+        for j in range(width):
+            deviation = np.float64(rows[i, j]) - mean[j]
+            squares[j] += deviation * deviation
+    return mean, np.sqrt(squares / n)

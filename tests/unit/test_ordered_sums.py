@@ -4,8 +4,9 @@ columns get equal values wherever they sit, and picked rows get the values of th
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from hyperofa.ordered_sums import _BLOCK, gathered_dots, ordered_dots
+from hyperofa.ordered_sums import _BLOCK, column_moments, gathered_dots, ordered_dots
 
 
 def test_dots_are_summed_in_dimension_order_whatever_the_position():
@@ -36,3 +37,12 @@ def test_gathered_dots_are_the_ordered_dots_of_the_picked_rows():
         out = np.full((6, k), np.nan)
         gathered_dots(rows, queries, picks, out)
         np.testing.assert_array_equal(out, np.take_along_axis(dense, picks, 1))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_column_moments_are_numpys_mean_and_std(dtype):
+    rng = np.random.default_rng(2)
+    rows = (rng.normal(size=(20_011, 37)) * rng.uniform(0.01, 3, 37) + 5).astype(dtype)
+    mean, std = column_moments(rows)
+    np.testing.assert_array_equal(mean, rows.mean(axis=0, dtype=np.float64))
+    np.testing.assert_array_equal(std, rows.std(axis=0, dtype=np.float64))

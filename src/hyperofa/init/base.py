@@ -98,11 +98,14 @@ def random_rows(
 
     The values of `rng.normal(mean, std, (n, k))` (mean + std · z, z standard normal, in row
     order), drawn `chunk` rows at a time: a float64 (n, k) draw never exists whole."""
-    mean = source_rows.mean(axis=0, dtype=np.float64)
-    std = source_rows.std(axis=0, dtype=np.float64)
+    from hyperofa.ordered_sums import column_moments
+
+    mean, std = column_moments(source_rows)
     out = np.empty((n, source_rows.shape[1]), dtype=np.float32)
+    buffer = np.empty((min(chunk, n), source_rows.shape[1]))
     for start in range(0, n, chunk):
-        z = rng.standard_normal((min(chunk, n - start), source_rows.shape[1]))
+        z = buffer[: min(chunk, n - start)]
+        rng.standard_normal(out=z)
         z *= std
         z += mean
         out[start : start + len(z)] = z
