@@ -29,6 +29,7 @@ TRICKY = [
     "haus", "Haus", "$haus", "$$x", "$x$", "haus$baum", "", "$", "ärger", "straße", "ß",
     "\u0301x", "x\u0301", "´x", "\u00a0x", "\u3000x", "\u200dx", "\u0e33x", "👍🏽x", "\tx",
     "İstanbul", "ǆemal", "ﬁx", "\u2581x", "<mask>", "a<mask>", "<s>x", "ab<pad>", "中文", "x",
+    "$Haus", "$ß", "$中文", "$\u0301x", "$\u2581x", "$<mask>", "$\tx", "$ǆ", "$a$b", "$$", "$İx",
 ]  # fmt: skip
 
 

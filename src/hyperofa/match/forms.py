@@ -47,12 +47,18 @@ def surface_forms(words: list[str], space: LeadingSpace | None) -> Forms:
     in `words`). A word's counts add up to its number of forms."""
     texts = [w.replace(WORD_INTERNAL, " ") for w in words]
     internal = np.fromiter((w[:1] == WORD_INTERNAL for w in words), dtype=bool, count=len(words))
-    plain = _plain_forms(texts, np.flatnonzero(~internal), space)
-    rest = _counted_forms(words, np.flatnonzero(internal), space)
+    rows = np.flatnonzero(internal)
+    # " " + r with r starting with a character other than a space: no form's space is doubtful
+    regular = np.fromiter((texts[i][1:2] not in ("", " ") for i in rows.tolist()), bool, len(rows))
+    parts = [
+        _plain_forms(texts, np.flatnonzero(~internal), space),
+        _internal_forms(texts, rows[regular], space),
+        _counted_forms(words, rows[~regular], space),
+    ]
     return Forms(
-        plain.texts + rest.texts,
-        np.concatenate([plain.owners, rest.owners]),
-        np.concatenate([plain.counts, rest.counts]),
+        list(chain.from_iterable(part.texts for part in parts)),
+        np.concatenate([part.owners for part in parts]),
+        np.concatenate([part.counts for part in parts]),
     )
 
 
@@ -84,9 +90,25 @@ def _plain_forms(texts: list[str], rows: np.ndarray, space: LeadingSpace | None)
     return Forms(out, owners.astype(np.int64), counts.astype(np.int8))
 
 
+def _internal_forms(texts: list[str], rows: np.ndarray, space: LeadingSpace | None) -> Forms:
+    """Words `$…` whose text is " " + r, r starting with anything but a space: forms " " + r,
+    "  " + r and R (r capitalized), in bulk. " " + r is r where the prefix drops, and then
+    stands for R as well where R == r; "  " + r never drops its space."""
+    rest = [texts[i][1:] for i in rows.tolist()]
+    caps = [r[:1].upper() + r[1:] for r in rest]
+    drop = _drops(space, rest)
+    merged = drop & np.fromiter(map(str.__eq__, caps, rest), dtype=bool, count=len(rest))
+    out = [r if d else " " + r for r, d in zip(rest, drop.tolist(), strict=True)]
+    out += ["  " + r for r in rest]
+    out += [c for c, m in zip(caps, merged.tolist(), strict=True) if not m]
+    owners = np.concatenate([rows, rows, rows[~merged]])
+    counts = np.concatenate([1 + merged, np.ones(len(rows)), np.ones(len(rows) - merged.sum())])
+    return Forms(out, owners.astype(np.int64), counts.astype(np.int8))
+
+
 def _counted_forms(words: list[str], rows: np.ndarray, space: LeadingSpace | None) -> Forms:
-    """Any words: each form, or the form without its leading space where the prefix drops it,
-    counted per word."""
+    """Any words (here: `$` words the bulk paths leave): each form, or the form without its
+    leading space where the prefix drops it, counted per word."""
     forms = [word_variants(words[row]) for row in rows.tolist()]
     flat = list(chain.from_iterable(forms))
     bare = [f[1:] if f[:1] == " " else "" for f in flat]
