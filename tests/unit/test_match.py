@@ -10,7 +10,7 @@ from hyperofa.match import (
     tokenizer_encoder,
     word_variants,
 )
-from hyperofa.match.encoders import _separator
+from hyperofa.match.encoders import _pieces_alone, _separator
 from tests.tiny import unigram_tokenizer
 
 PIECES = [
@@ -143,13 +143,28 @@ ODD = ["", " ", "  x", "a b  c", "<mask>", "a<mask>b", "[MASK]", "<s>", "𝔘ñ�
 ODD += ["＜s＞"]  # NFKC makes it `<s>`, which XLM-R's model then reads as its piece, id 0
 
 
-@pytest.mark.parametrize("make", [unigram_tokenizer, _byte_level_bpe, _wordpiece, _xlmr])
-def test_fast_encoder_gives_the_ids_of_one_tokenizer_call_per_string(make):
+def _prefix_first():
+    """A Metaspace that prefixes only where the input starts: a piece after a special token is
+    not a string alone to it."""
+    from tokenizers import pre_tokenizers
+
+    tok = unigram_tokenizer(PIECES)
+    tok.backend_tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(prepend_scheme="first")
+    return tok
+
+
+@pytest.mark.parametrize(
+    ("make", "joined"),
+    [(unigram_tokenizer, True), (_byte_level_bpe, True), (_wordpiece, True), (_xlmr, True)]
+    + [(_prefix_first, False)],
+)
+def test_fast_encoder_gives_the_ids_of_one_tokenizer_call_per_string(make, joined):
     tok = make(PIECES) if make is unigram_tokenizer else make()
     texts = [form for w in WORDS for form in word_variants(w)] + ODD
     alone = [tok(t, add_special_tokens=False)["input_ids"] for t in texts]
     assert alone == [tok.encode(t, add_special_tokens=False) for t in texts]  # the public call
     assert _separator(tok.backend_tokenizer) is not None  # the strings go in between separators
+    assert _pieces_alone(tok.backend_tokenizer) == joined  # ... of one string, or as words
     flat = pretokenized_encoder(tok.backend_tokenizer, chunk=4)(texts)  # chunks cut mid-list
     assert flat.ids.tolist() == [i for ids in alone for i in ids]
     assert flat.owners.tolist() == [j for j, ids in enumerate(alone) for _ in ids]
@@ -172,7 +187,10 @@ class _Calls:
         return self.backend.encode_batch(parts, **kw)
 
     def encode_batch_fast(self, parts, **kw):
-        self.calls.append(("separators", [p[0] for p in parts]))
+        if kw.get("is_pretokenized"):
+            self.calls.append(("separators", [p[0] for p in parts]))
+        else:
+            self.calls.append(("joined", list(parts)))
         return self.backend.encode_batch_fast(parts, **kw)
 
 
@@ -193,7 +211,7 @@ def test_only_chunks_whose_separators_are_off_are_encoded_again(specials_as_text
     else:
         assert alone[2][-1] == 0 and alone[4][1] == 0  # the separator's id, from the strings
         assert backend.calls == [
-            ("separators", ["haus", "＜s＞", "a<s>b", "don't"]),
+            ("joined", ["haus<s>baum", "＜s＞<s>x", "a<s>b<s>Haus", "don't<s>"]),
             ("word_ids", ["＜s＞", "a<s>b"]),
         ]
 

@@ -51,9 +51,9 @@ class LeadingSpace:
         """The rule of a `tokenizers.Tokenizer`, or None when its config does not promise it."""
         added = list(backend.get_added_tokens_decoder().values())
         normalizer = backend.normalizer
-        if any(a.normalized for a in added) or not _local(_spec(normalizer)):
+        if any(a.normalized for a in added) or not _local(component_spec(normalizer)):
             return None
-        marks = _prefix_marks(_spec(backend.pre_tokenizer))
+        marks = _prefix_marks(component_spec(backend.pre_tokenizer))
         if marks is None:
             return None
         normalize = normalizer.normalize_str if normalizer is not None else str
@@ -92,7 +92,7 @@ class LeadingSpace:
         return np.searchsorted(ends, np.asarray(starts, dtype=np.int64), side="right")
 
 
-def _spec(component) -> dict | None:
+def component_spec(component) -> dict | None:
     """A normalizer's or pre-tokenizer's config (its part of tokenizer.json; the whole file is
     not parsed: its vocabulary is most of it)."""
     return None if component is None else json.loads(component.__getstate__())
@@ -129,20 +129,20 @@ def _prefix_marks(node: dict | None) -> frozenset[str] | None:
     parts = node["pretokenizers"] if node["type"] == "Sequence" else [node]
     if not parts or not _drops_or_adds_space(parts[0]):
         return None
-    if any(p["type"] == "Metaspace" and _scheme(p) != "always" for p in parts[1:]):
+    if any(p["type"] == "Metaspace" and metaspace_scheme(p) != "always" for p in parts[1:]):
         return None  # `first` looks at where a piece starts, which the leading space moves
     return frozenset(p["replacement"] for p in parts if p["type"] == "Metaspace")
 
 
 def _drops_or_adds_space(node: dict) -> bool:
     if node["type"] == "Metaspace":
-        return _scheme(node) in ("always", "first")
+        return metaspace_scheme(node) in ("always", "first")
     if node["type"] == "ByteLevel":
         return bool(node.get("add_prefix_space"))
     return node["type"] in _DROP_WHITESPACE
 
 
-def _scheme(metaspace: dict) -> str:
+def metaspace_scheme(metaspace: dict) -> str:
     if "prepend_scheme" in metaspace:
         return metaspace["prepend_scheme"]
     return "always" if metaspace.get("add_prefix_space", True) else "never"
