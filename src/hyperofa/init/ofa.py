@@ -20,7 +20,7 @@ What we do where the public code leaves a choice to its tools:
   so that equal source vectors get equal similarities wherever they sit). Token means are
   summed in the public code's order, so they are bit-identical to its means and its ties are
   ours. Its similarities come from a BLAS product, which can round equal rows differently by
-  position and batch; that decides a few ties differently (98.7 % of rows equal on the embedded
+  position and batch; that decides a few ties differently (98.8 % of rows equal on the embedded
   default, all differences at ties: see `bench/ofa_parity.py`; `tests/unit/test_ofa_oracle.py`
   counts them).
 - If no source token has words at all, `fill` raises EmptyInputError (the public code would
