@@ -11,7 +11,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from hyperofa.match.prefix import LeadingSpace, component_spec, metaspace_scheme
+from hyperofa.match.prefix import (
+    LeadingSpace,
+    component_spec,
+    metaspace_scheme,
+    pretokenizer_steps,
+)
 
 log = logging.getLogger(__name__)
 
@@ -98,17 +103,15 @@ def pretokenized_encoder(backend, chunk: int = 4_096) -> Callable[[list[str]], F
     def by_separators(parts: list[list[str]], starts: list[int]) -> list[FlatIds]:
         content, sep = separator
         if joinable:  # one string a chunk: one encoding, no per-string encodings to merge
-            encodings = plain().encode_batch_fast(
-                [content.join(part) for part in parts], add_special_tokens=False
-            )
+            batch = [content.join(part) for part in parts]
         else:
-            spaced = []
+            batch = []
             for part in parts:
-                spaced.append([content] * (2 * len(part) - 1))
-                spaced[-1][::2] = part
-            encodings = plain().encode_batch_fast(
-                spaced, is_pretokenized=True, add_special_tokens=False
-            )
+                batch.append([content] * (2 * len(part) - 1))
+                batch[-1][::2] = part
+        encodings = plain().encode_batch_fast(
+            batch, is_pretokenized=not joinable, add_special_tokens=False
+        )
         out, redo = [], []
         for j, (e, s, part) in enumerate(zip(encodings, starts, parts, strict=True)):
             ids = np.asarray(e.ids, np.int64)
@@ -157,12 +160,8 @@ def _pieces_alone(backend) -> bool:
     token is split out of the raw text first and each piece is normalized on its own, so only
     the pre-tokenizer can tell a piece from a string, by where the piece starts (Metaspace's
     `first`, or any pre-tokenizer not known here)."""
-    spec = component_spec(backend.pre_tokenizer)
-    if spec is None:
-        return True
-    steps = spec["pretokenizers"] if spec["type"] == "Sequence" else [spec]
     return all(
         step["type"] in _PIECEWISE
         and not (step["type"] == "Metaspace" and metaspace_scheme(step) == "first")
-        for step in steps
+        for step in pretokenizer_steps(component_spec(backend.pre_tokenizer))
     )

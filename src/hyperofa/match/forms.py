@@ -62,6 +62,11 @@ def surface_forms(words: list[str], space: LeadingSpace | None) -> Forms:
     )
 
 
+def _capitalized(texts: list[str]) -> list[str]:
+    """Each text with its first character upper-cased (the public code's `w[0].upper() + w[1:]`)."""
+    return [t[:1].upper() + t[1:] for t in texts]
+
+
 def _drops(space: LeadingSpace | None, texts: list[str]) -> np.ndarray:
     return np.zeros(len(texts), dtype=bool) if space is None else space.drops(texts)
 
@@ -72,7 +77,7 @@ def _plain_forms(texts: list[str], rows: np.ndarray, space: LeadingSpace | None)
     " " + t is t where the prefix drops; " " + T is " " + t where T == t, else T where the
     prefix drops; an empty word has the two forms "" and " "."""
     t = [texts[i] for i in rows.tolist()]
-    caps = [s[:1].upper() + s[1:] for s in t]
+    caps = _capitalized(t)
     same = np.fromiter(map(str.__eq__, caps, t), dtype=bool, count=len(t))
     filled = np.fromiter(map(bool, t), dtype=bool, count=len(t))
     drop_t, drop_cap = _drops(space, t), _drops(space, caps)
@@ -95,7 +100,7 @@ def _internal_forms(texts: list[str], rows: np.ndarray, space: LeadingSpace | No
     "  " + r and R (r capitalized), in bulk. " " + r is r where the prefix drops, and then
     stands for R as well where R == r; "  " + r never drops its space."""
     rest = [texts[i][1:] for i in rows.tolist()]
-    caps = [r[:1].upper() + r[1:] for r in rest]
+    caps = _capitalized(rest)
     drop = _drops(space, rest)
     merged = drop & np.fromiter(map(str.__eq__, caps, rest), dtype=bool, count=len(rest))
     out = [r if d else " " + r for r, d in zip(rest, drop.tolist(), strict=True)]

@@ -124,14 +124,19 @@ def _harmless_replace(pattern: dict, content: str) -> bool:
 def _prefix_marks(node: dict | None) -> frozenset[str] | None:
     """The Metaspace replacements of a pre-tokenizer whose first step drops a leading space or
     adds one; None for any other."""
-    if node is None:
-        return None
-    parts = node["pretokenizers"] if node["type"] == "Sequence" else [node]
+    parts = pretokenizer_steps(node)
     if not parts or not _drops_or_adds_space(parts[0]):
         return None
     if any(p["type"] == "Metaspace" and metaspace_scheme(p) != "always" for p in parts[1:]):
         return None  # `first` looks at where a piece starts, which the leading space moves
     return frozenset(p["replacement"] for p in parts if p["type"] == "Metaspace")
+
+
+def pretokenizer_steps(node: dict | None) -> list[dict]:
+    """The steps of a pre-tokenizer's config in order: a Sequence's parts, one step, or none."""
+    if node is None:
+        return []
+    return node["pretokenizers"] if node["type"] == "Sequence" else [node]
 
 
 def _drops_or_adds_space(node: dict) -> bool:

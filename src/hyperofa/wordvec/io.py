@@ -41,7 +41,7 @@ __all__ = [
 ]
 UNPREFIXED_POLICIES = ("error", "english")
 _PREFIX = re.compile(r"[a-z]{3}:")
-_LINE_WITHOUT_PREFIX = re.compile(r"(?m)^(?![a-z]{3}:)")
+_LINE_WITHOUT_PREFIX = re.compile(rf"(?m)^(?!{_PREFIX.pattern})")
 
 
 @dataclass(eq=False)
