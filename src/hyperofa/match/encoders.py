@@ -48,8 +48,9 @@ def tokenizer_encoder(tokenizer) -> Encoder:
     """`build_token_word_map`'s encoder for a transformers tokenizer: the ids of one
     `tokenizer(text, add_special_tokens=False)` call per string (the public code's
     `tokenizer.encode(text, add_special_tokens=False)`), through `pretokenized_encoder` when the
-    tokenizer is fast (tests/unit/test_match.py proves the ids equal), with its leading-space
-    rule (`LeadingSpace.of`)."""
+    tokenizer is fast (tests/unit/test_match.py proves the ids equal), or through the compiled
+    Viterbi where it is an XLM-R-style Unigram (`unigram.unigram_encoder`,
+    tests/unit/test_match_unigram.py), with its leading-space rule (`LeadingSpace.of`)."""
 
     def per_call(texts: list[str]) -> list[list[int]]:
         return tokenizer(texts, add_special_tokens=False)["input_ids"]
@@ -57,9 +58,15 @@ def tokenizer_encoder(tokenizer) -> Encoder:
     backend = getattr(tokenizer, "backend_tokenizer", None)
     if backend is None:
         return per_call
+    from hyperofa.match.unigram import unigram_encoder  # numba: imported on first use
+
     space = LeadingSpace.of(backend)
     log.info("match: %s", "dummy prefix: w and ' '+w encoded once" if space else "no dummy prefix")
-    return TokenizerEncoder(pretokenized_encoder(backend), space)
+    rust = pretokenized_encoder(backend)
+    compiled = unigram_encoder(backend, rust)
+    if compiled is None:
+        return TokenizerEncoder(rust, space)
+    return TokenizerEncoder(lambda texts: FlatIds(*compiled(texts)), space)
 
 
 def pretokenized_encoder(backend, chunk: int = 4_096) -> Callable[[list[str]], FlatIds]:
