@@ -11,7 +11,9 @@ them, that multiplicity: OFA's token vector is the mean over the multiset.
 The map is CSR (indptr, indices, multiplicity) so that 401k tokens × 3.6M words stays compact.
 The result is the public algorithm's; only the work differs: a word string held by several
 languages is encoded once, and so is a string standing for several forms — the same string, or
-`w` and `" " + w` where the tokenizer's dummy prefix makes them tokenize alike (`prefix`).
+`w` and `" " + w` where the tokenizer's dummy prefix makes them tokenize alike (`prefix`); and an
+XLM-R-style Unigram tokenizer's ids come from a compiled Viterbi that reproduces its model
+(`unigram`), not from its Rust encoder.
 """
 
 from hyperofa.match.build import build_token_word_map
