@@ -113,10 +113,7 @@ def test_trie_finds_every_piece_with_its_last_id():
     probe = pieces[::97] + [p + "\u0300" for p in pieces[::997]] + ["☃", "▁haus☃", pieces[7]]
     probe += ["\U00030000", "\U0010ffff"]  # past the root's table: hashed
     flat, starts = code_points(probe)
-    found = [
-        _lookup(trie.edges, trie.roots, trie.terminal, flat, starts[i], starts[i + 1])
-        for i in range(len(probe))
-    ]
+    found = [_lookup(*trie.arrays, flat, starts[i], starts[i + 1]) for i in range(len(probe))]
     assert found == [last.get(p, -1) for p in probe]
     assert found[-3] == len(pieces)
 

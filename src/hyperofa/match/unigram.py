@@ -1,10 +1,12 @@
 """A Unigram tokenizer's ids without its per-string Rust objects: the Viterbi of `tokenizers`'
-Unigram model, compiled (numba) over a hash trie of the pieces, for XLM-R-style pipelines.
+Unigram model, compiled (numba) over a breadth-first trie of the pieces, for XLM-R-style
+pipelines.
 
-`tokenizers` spends ~15-30 µs of CPU on each short string (its trie steps through a hash map a
-byte, every piece found is a new `String` looked up in another map, and the lattice is allocated
-anew); matching encodes millions of them. Here each string costs ~1 µs, and the ids are those of
-`encode_optimized` + `tokenize` (tokenizers 0.23, `models/unigram/model.rs`), step for step:
+`tokenizers` spends ~25-35 µs of CPU on each short string of the paper-scale bench (its trie steps
+through a hash map a byte, every piece found is a new `String` looked up in another map, and the
+lattice is allocated anew); matching encodes millions of them. Here it is ~5 µs, and the ids are
+those of `encode_optimized` + `tokenize` (tokenizers 0.23, `models/unigram/model.rs`), step for
+step:
 
 - pieces found from each start in order of length, each candidate path kept only if strictly
   better (`>`), so the earliest start wins a tie; a start without a one-character piece gets
@@ -85,18 +87,50 @@ def code_points(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 class PieceTrie:
-    """The pieces in a trie over code points: the root's edges in a table by code point
-    (`roots`, -1 where none), the others in an open-addressing hash table (`edges`: rows (key,
-    child), one cache line a probe); `terminal[node]` is the id of the piece ending there (its
-    last entry), else -1."""
+    """The pieces in a trie over code points, its nodes numbered breadth first, a node's
+    children by code point: the children of node v are nodes `first[v]`..`first[v + 1] - 1`,
+    `labels[c]` the code point into node c; the root's are also in a table by code point
+    (`roots`, -1 where none). `terminal[v]` is the id of the piece ending at v (its last
+    entry), else -1. int32 each: ~12 bytes a node, so a Glot500 vocabulary's trie stays in
+    cache far more than a hash table of its edges would."""
 
     def __init__(self, pieces: list[str]):
         flat, starts = code_points(pieces)
         bits = max(4, int(2 * len(flat) + 2).bit_length())
-        self.edges = np.full((1 << bits, 2), -1, dtype=np.int64)
-        self.roots = np.full(_ROOT_SPAN, -1, dtype=np.int64)
-        self.terminal = np.full(len(flat) + 1, -1, dtype=np.int64)
-        _build_trie(flat, starts, self.edges, self.roots, self.terminal)
+        edges = np.full((1 << bits, 2), -1, dtype=np.int64)  # (key, child): dedupes prefixes
+        parent, label, depth = (np.zeros(len(flat) + 1, dtype=np.int64) for _ in range(3))
+        terminal = np.full(len(flat) + 1, -1, dtype=np.int64)
+        nodes = _build_trie(flat, starts, edges, parent, label, depth, terminal)
+        del edges
+        parent, label, depth, terminal = (
+            parent[:nodes],
+            label[:nodes],
+            depth[:nodes],
+            terminal[:nodes],
+        )
+        new = np.zeros(nodes, dtype=np.int64)
+        taken = 1
+        for level in range(1, int(depth.max()) + 1):
+            members = np.flatnonzero(depth == level)
+            members = members[np.lexsort((label[members], new[parent[members]]))]
+            new[members] = np.arange(taken, taken + len(members))
+            taken += len(members)
+        children = np.bincount(new[parent[1:]], minlength=nodes)
+        self.first = np.ones(nodes + 1, dtype=np.int32)
+        np.cumsum(children, out=self.first[1:])
+        self.first[1:] += 1
+        self.labels = np.zeros(nodes, dtype=np.int32)
+        self.labels[new] = label
+        self.terminal = np.full(nodes, -1, dtype=np.int32)
+        self.terminal[new] = terminal
+        self.roots = np.full(_ROOT_SPAN, -1, dtype=np.int32)
+        top = np.arange(1, self.first[1])
+        near = self.labels[top] < _ROOT_SPAN
+        self.roots[self.labels[top[near]]] = top[near]
+
+    @property
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        return self.first, self.labels, self.roots, self.terminal
 
 
 class _Encoder:
@@ -178,8 +212,7 @@ class _Encoder:
             ids, owners = np.empty(size, np.int64), np.empty(size, np.int64)
             n = _encode_texts(
                 flat, starts, lo, hi, *self.plan[:1], _WHITE_SPACE, *self.plan[1:],
-                self.trie.edges, self.trie.roots,
-                self.trie.terminal, self.scores, self.unk_id, self.unk_score, longest, ids, owners,
+                *self.trie.arrays, self.scores, self.unk_id, self.unk_score, longest, ids, owners,
             )  # fmt: skip
             return ids[:n], owners[:n]
 
@@ -202,7 +235,9 @@ def _slot(edges, key):
 
 
 @numba.njit(nogil=True, cache=True)
-def _build_trie(flat, starts, edges, roots, terminal):
+def _build_trie(flat, starts, edges, parent, label, depth, terminal):
+    """Insert the pieces into a hash trie (node 0 the root), recording each node's parent,
+    label and depth; the number of nodes."""
     nodes = 1
     for p in range(len(starts) - 1):
         if starts[p + 1] == starts[p]:
@@ -210,36 +245,39 @@ def _build_trie(flat, starts, edges, roots, terminal):
         node = 0
         for j in range(starts[p], starts[p + 1]):
             cp = np.int64(flat[j])
-            if node == 0 and cp < len(roots):
-                if roots[cp] < 0:
-                    roots[cp] = nodes
-                    nodes += 1
-                node = roots[cp]
-                continue
             key = (node << _CP_BITS) | cp
             s = _slot(edges, key)
             if edges[s, 0] == -1:
                 edges[s, 0], edges[s, 1] = key, nodes
+                parent[nodes], label[nodes], depth[nodes] = node, cp, depth[node] + 1
                 nodes += 1
             node = edges[s, 1]
         terminal[node] = p  # a later duplicate overwrites: the model's map keeps the last id
+    return nodes
 
 
 @numba.njit(nogil=True, cache=True)
-def _child(edges, roots, node, cp):
+def _child(first, labels, roots, node, cp):
+    """The child of `node` by code point `cp`, or -1 (binary search over its children)."""
     if node == 0 and cp < len(roots):
         return roots[cp]
-    key = (node << _CP_BITS) | np.int64(cp)
-    s = _slot(edges, key)
-    return edges[s, 1] if edges[s, 0] == key else -1
+    lo, hi = first[node], first[node + 1]
+    end = hi
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if labels[mid] < cp:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo if lo < end and labels[lo] == cp else -1
 
 
 @numba.njit(nogil=True, cache=True)
-def _lookup(edges, roots, terminal, piece, a, b):
+def _lookup(first, labels, roots, terminal, piece, a, b):
     """The id of the string piece[a:b] in the vocabulary, or -1."""
     node = 0
     for j in range(a, b):
-        node = _child(edges, roots, node, piece[j])
+        node = _child(first, labels, roots, node, piece[j])
         if node < 0:
             return -1
     return terminal[node]
@@ -247,7 +285,7 @@ def _lookup(edges, roots, terminal, piece, a, b):
 
 @numba.njit(nogil=True, cache=True)
 def _viterbi(
-    piece, length, edges, roots, terminal, scores, unk_id, unk_score, best, path, out, n,
+    piece, length, first, labels, roots, terminal, scores, unk_id, unk_score, best, path, out, n,
     owner, owners,
 ):  # fmt: skip
     """Append the ids of piece[:length] (one pre-tokenized piece) to out[n:]; the new n."""
@@ -260,7 +298,7 @@ def _viterbi(
         single = False
         node = 0
         for e in range(s, length):
-            node = _child(edges, roots, node, piece[e])
+            node = _child(first, labels, roots, node, piece[e])
             if node < 0:
                 break
             token = terminal[node]
@@ -289,7 +327,7 @@ def _viterbi(
             while i > 0 and ident[ends[i - 1]] == unk_id:
                 i -= 1
             e = ends[i]
-            found = _lookup(edges, roots, terminal, piece, a, e)
+            found = _lookup(first, labels, roots, terminal, piece, a, e)
             token = found if found >= 0 else unk_id
         out[n], owners[n] = token, owner
         n += 1
@@ -300,7 +338,7 @@ def _viterbi(
 @numba.njit(nogil=True, cache=True)
 def _encode_texts(
     flat, starts, lo, hi, whitespace, white, replacement, prepend, split,
-    edges, roots, terminal, scores, unk_id, unk_score, longest, out, owners,
+    first, labels, roots, terminal, scores, unk_id, unk_score, longest, out, owners,
 ):  # fmt: skip
     """Ids of texts lo..hi-1 (code points flat[starts[t]:starts[t + 1]]) into out/owners, in
     order; returns how many. Per text: WhitespaceSplit's words (or the text), each through
@@ -323,8 +361,8 @@ def _encode_texts(
             else:
                 b = end
             m = 0
-            first = replacement if flat[a] == 32 else flat[a]
-            if prepend and first != replacement:
+            lead = replacement if flat[a] == 32 else flat[a]
+            if prepend and lead != replacement:
                 piece[0] = replacement
                 m = 1
             for j in range(a, b):
@@ -334,7 +372,7 @@ def _encode_texts(
             for right in range(1, m + 1):
                 if right == m or (split and piece[right] == replacement):
                     n = _viterbi(
-                        piece[left:right], right - left, edges, roots, terminal, scores,
+                        piece[left:right], right - left, first, labels, roots, terminal, scores,
                         unk_id, unk_score, best, path, out, n, t, owners,
                     )  # fmt: skip
                     left = right
