@@ -66,7 +66,7 @@ class LeadingSpace:
             self._first[c] = self._first_char_ok(c)
         mask = np.fromiter(map(self._first.__getitem__, firsts), dtype=bool, count=len(texts))
         if self._added is not None and mask.any():
-            mask[self._holding_added(texts)] = False
+            mask[holding(self._added, texts)] = False
         return mask
 
     def confirm(self, encode: Callable, texts: list[str]) -> bool:
@@ -84,12 +84,14 @@ class LeadingSpace:
             return False
         return self._normalize(" " + c) == self._normalize(" ") + norm
 
-    def _holding_added(self, texts: list[str]) -> np.ndarray:
-        """Positions of the texts holding an added token's content."""
-        joined = "\x00".join(texts)
-        ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1)
-        starts = [m.start() for m in self._added.finditer(joined)]
-        return np.searchsorted(ends, np.asarray(starts, dtype=np.int64), side="right")
+
+def holding(pattern: regex.Pattern, texts: list[str]) -> np.ndarray:
+    """Positions of the texts in which `pattern` matches (one per match, ascending), by one
+    search over the texts joined."""
+    joined = "\x00".join(texts)
+    ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1)
+    starts = [m.start() for m in pattern.finditer(joined)]
+    return np.searchsorted(ends, np.asarray(starts, dtype=np.int64), side="right")
 
 
 def component_spec(component) -> dict | None:

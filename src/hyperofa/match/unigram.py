@@ -34,15 +34,20 @@ import numba
 import numpy as np
 import regex
 
-from hyperofa.match.prefix import component_spec, metaspace_scheme, pretokenizer_steps
+from hyperofa.match.prefix import (
+    component_spec,
+    holding,
+    metaspace_scheme,
+    pretokenizer_steps,
+)
 from hyperofa.match.tokenwords import THREADS
 
 log = logging.getLogger(__name__)
 
 UNK_PENALTY = 10.0  # tokenizers' K_UNK_PENALTY: an unknown character scores min_score - 10
 CONFIRM_SAMPLE = 512
-_CP_BITS = 21  # a code point fits 21 bits: a trie edge's key is (node << 21) | code point
-_ROOT_SPAN = 0x30000  # first characters looked up by index (the planes in use); the rest hashed
+_CP_BITS = 21  # a code point fits 21 bits: a build-time edge key is (node << 21) | code point
+_ROOT_SPAN = 0x30000  # first characters looked up by index (the planes in use), others searched
 # Rust's char::is_whitespace (Unicode White_Space), what WhitespaceSplit drops: a table by code
 # point up to the last of them, U+3000
 _WHITE_SPACE = np.zeros(0x3001, dtype=np.bool_)
@@ -52,8 +57,8 @@ _WHITE_SPACE[[0x2028, 0x2029, 0x202F, 0x205F, 0x3000]] = True
 
 def unigram_encoder(backend, fallback: Callable) -> Callable | None:
     """An encoder (texts → (ids, owners), as `FlatIds`) giving the ids of `fallback` (the Rust
-    encoder of `backend`, returning `FlatIds`) through the compiled Viterbi; None where the pipeline is not one it knows. The
-    vocabulary is read and its trie built on the first call."""
+    encoder of `backend`, returning `FlatIds`) through the compiled Viterbi; None where the
+    pipeline is not one it knows. The vocabulary is read and its trie built on the first call."""
     model = backend.model
     if type(model).__name__ != "Unigram" or model.alpha not in (None, 0.0):
         return None  # alpha: subword sampling, not the Viterbi path
@@ -134,6 +139,8 @@ class PieceTrie:
 
 
 class _Encoder:
+    """The compiled path with its Rust fallback (see `unigram_encoder`)."""
+
     def __init__(self, model, plan, normalize, added: list[str], fallback: Callable):
         self.model, self.plan, self.normalize, self.fallback = model, plan, normalize, fallback
         contents = {c for c in added if c}
@@ -194,10 +201,7 @@ class _Encoder:
         held = []
         if self.added is not None:
             for batch in (texts, normalized) if self.normalize else (texts,):
-                joined = "\x00".join(batch)
-                ends = np.cumsum(np.fromiter(map(len, batch), np.int64, len(batch)) + 1)
-                found = np.asarray([m.start() for m in self.added.finditer(joined)], np.int64)
-                held.append(np.searchsorted(ends, found, side="right"))
+                held.append(holding(self.added, batch))
         return np.unique(np.concatenate([np.asarray(empty, np.int64), *held]))
 
     def _compiled(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
