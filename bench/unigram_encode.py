@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from transformers import PreTrainedTokenizerFast
+from tokenizers import Tokenizer
 
 from hyperofa.assets import embedded
 from hyperofa.assets.e5 import embedded_e5_files
@@ -33,7 +33,7 @@ def _timed(encode, texts: list[str]) -> tuple[float, np.ndarray]:
 
 def main() -> None:
     _, tokenizer_json = embedded_e5_files()
-    backend = PreTrainedTokenizerFast(tokenizer_file=str(tokenizer_json)).backend_tokenizer
+    backend = Tokenizer.from_file(str(tokenizer_json))
     corpus, _ = embedded.udhr_corpus(AssetsConfig())
     distinct = sorted({w for p in corpus.paragraphs for w in words(p.text)})
     texts = surface_forms(distinct, LeadingSpace.of(backend)).texts

@@ -111,7 +111,7 @@ def token_vectors(
 
     # groups write disjoint rows; the compiled loop releases the GIL
     with ThreadPoolExecutor(THREADS, thread_name_prefix="token-vectors") as pool:
-        list(pool.map(add, _groups(ends - starts, GROUP_PAIRS)))
+        list(pool.map(add, runs_of_size(ends - starts, GROUP_PAIRS)))
     return out
 
 
@@ -129,7 +129,7 @@ def _check_rows(words: np.ndarray, starts: np.ndarray, ends: np.ndarray, num_row
         )
 
 
-def _groups(sizes: np.ndarray, cap: int) -> list[np.ndarray]:
+def runs_of_size(sizes: np.ndarray, cap: int) -> list[np.ndarray]:
     """Runs of consecutive positions whose sizes add up to about `cap` (a run ends with the
     first position that starts past it, so one large size makes a run of its own)."""
     window = (np.cumsum(sizes) - sizes) // max(cap, 1)

@@ -40,7 +40,7 @@ from hyperofa.match.prefix import (
     metaspace_scheme,
     pretokenizer_steps,
 )
-from hyperofa.match.tokenwords import THREADS
+from hyperofa.match.tokenwords import THREADS, runs_of_size
 
 log = logging.getLogger(__name__)
 
@@ -165,8 +165,9 @@ class _Encoder:
         """(ids, owners) of the texts, as `FlatIds`."""
         if self.confirmed is None:
             self.confirmed = self._load() and self._confirm(texts)
-        if not self.confirmed:
-            return self.fallback(texts)
+        return self._encode(texts) if self.confirmed else self.fallback(texts)
+
+    def _encode(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         normalized = texts if self.normalize is None else list(map(self.normalize, texts))
         rust = self._for_rust(texts, normalized)
         ids, owners = self._compiled(normalized)
@@ -181,8 +182,7 @@ class _Encoder:
 
     def _confirm(self, texts: list[str]) -> bool:
         sample = texts[:: max(1, len(texts) // CONFIRM_SAMPLE)][:CONFIRM_SAMPLE]
-        self.confirmed = True
-        ours, theirs = self(sample), self.fallback(sample)
+        ours, theirs = self._encode(sample), self.fallback(sample)
         same = all(np.array_equal(a, b) for a, b in zip(ours, theirs, strict=True))
         if same:
             log.info(
@@ -205,10 +205,12 @@ class _Encoder:
         return np.unique(np.concatenate([np.asarray(empty, np.int64), *held]))
 
     def _compiled(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        if not texts:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
         flat, starts = code_points(texts)
-        cuts = np.searchsorted(starts, np.linspace(0, starts[-1], THREADS + 1)[1:-1])
-        bounds = [0, *sorted(set(cuts.tolist()) - {0, len(texts)}), len(texts)]
-        longest = int(np.diff(starts).max()) if len(texts) else 0
+        sizes = np.diff(starts)
+        runs = runs_of_size(sizes, -(-len(flat) // THREADS))  # about a thread's share of characters
+        longest = int(sizes.max())
 
         def run(lo_hi: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
             lo, hi = lo_hi
@@ -221,9 +223,7 @@ class _Encoder:
             return ids[:n], owners[:n]
 
         with ThreadPoolExecutor(THREADS, thread_name_prefix="unigram") as pool:
-            parts = list(pool.map(run, zip(bounds[:-1], bounds[1:], strict=True)))
-        if not parts:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+            parts = list(pool.map(run, [(r[0], r[-1] + 1) for r in runs]))
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
